@@ -1,0 +1,312 @@
+//! The request pipeline of DESIGN.md, shared by every service:
+//! HTTP → decode (protocol) → authenticate (SigV4) → principal → operation descriptor →
+//! validate (botocore model) → authorize → execute → observe → encode.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use iam::Identities;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wire::{AwsError, CallContext, OperationSpec, Protocol, Service};
+
+/// The services behind one endpoint and what every request is checked against.
+pub struct Pipeline {
+    identities: Identities,
+    max_clock_skew: Duration,
+    services: Vec<Arc<dyn Service>>,
+}
+
+/// Where a request is going, as far as the pipeline has worked it out.
+struct Route {
+    service: Arc<dyn Service>,
+    /// The operation name from `X-Amz-Target` or `Action`.
+    operation: Option<String>,
+    /// Decoded input (JSON body, or Query parameters still flat).
+    body: Decoded,
+}
+
+enum Decoded {
+    Json(Bytes),
+    Query(wire::query::QueryRequest),
+}
+
+impl Pipeline {
+    /// A pipeline over the given services.
+    pub fn new(identities: Identities, max_clock_skew: Duration, services: Vec<Arc<dyn Service>>) -> Self {
+        Pipeline { identities, max_clock_skew, services }
+    }
+
+    fn json_service(&self, target_prefix: &str) -> Option<Arc<dyn Service>> {
+        self.services
+            .iter()
+            .find(|s| s.protocol() == Protocol::Json && s.model().metadata.target_prefix.as_deref() == Some(target_prefix))
+            .cloned()
+    }
+
+    fn query_service(&self, signing_name: Option<&str>, action: Option<&str>) -> Option<Arc<dyn Service>> {
+        let query = self.services.iter().filter(|s| s.protocol() == Protocol::Query);
+        if let Some(name) = signing_name {
+            return query.clone().find(|s| s.model().signing_name() == name).cloned();
+        }
+        let mut query = query;
+        query.find(|s| action.is_some_and(|a| s.operation(a).is_some())).cloned()
+    }
+}
+
+/// The axum handler for every AWS request.
+pub async fn handle(
+    State(p): State<Arc<Pipeline>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let claim_service = peek_signing_service(&headers, &uri);
+    let Some(route) = route(&p, &headers, &uri, &body, claim_service.as_deref()) else {
+        let err = AwsError::client("UnknownOperationException", "");
+        return json_error(&err, &request_id);
+    };
+    let protocol = route.service.protocol();
+    let op_name = route.operation.clone().unwrap_or_default();
+    let service_name = route.service.model().signing_name().to_owned();
+    let result = execute(&p, &route, &method, &uri, &headers, &body, &request_id, peer).await;
+    let response = match result {
+        Ok((op, output)) => success(&*route.service, op, &output, &request_id),
+        Err(err) => error(&*route.service, protocol, &err, &request_id),
+    };
+    crate::observe::request(&service_name, &op_name, response.status().as_u16(), started.elapsed());
+    tracing::debug!(service = %service_name, operation = %op_name, status = response.status().as_u16(), %peer, request_id, "request");
+    response
+}
+
+/// Runs the pipeline's steps after routing; returns the operation and its output.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    p: &Pipeline,
+    route: &Route,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    request_id: &str,
+    _peer: SocketAddr,
+) -> Result<(&'static OperationSpec, Value), AwsError> {
+    let protocol = route.service.protocol();
+    let (ctx_principal, region) = authenticate(p, route, method, uri, headers, body)?;
+    let op_name = route.operation.as_deref().unwrap_or_default();
+    let op = route
+        .service
+        .operation(op_name)
+        .ok_or_else(|| unknown_operation(protocol, op_name, &route.service.model().metadata.api_version))?;
+    let input = decode_input(&*route.service, op, &route.body)?;
+    route.service.model().validate_input(op.name, &input).map_err(|m| AwsError::client(route.service.validation_error_code(), m))?;
+    p.identities.authorize(&ctx_principal, route.service.model().signing_name(), op)?;
+    let ctx = CallContext {
+        request_id: request_id.to_owned(),
+        account_id: ctx_principal.account_id.clone(),
+        region,
+        principal: ctx_principal,
+        now_millis: now_millis(),
+    };
+    let output = route.service.call(&ctx, op, input).await?;
+    Ok((op, output))
+}
+
+/// Works out the service and operation from the protocol markers of the request.
+fn route(p: &Pipeline, headers: &HeaderMap, uri: &Uri, body: &Bytes, claim_service: Option<&str>) -> Option<Route> {
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        let (prefix, op) = wire::json::split_target(target).unwrap_or((target, ""));
+        let service = p.json_service(prefix)?;
+        return Some(Route { service, operation: Some(op.to_owned()), body: Decoded::Json(body.clone()) });
+    }
+    let mut form = wire::query::parse_form(uri.query().unwrap_or("").as_bytes());
+    let from_body = wire::query::parse_form(body);
+    form.params.extend(from_body.params);
+    form.action = from_body.action.or(form.action);
+    form.version = from_body.version.or(form.version);
+    let service = p.query_service(claim_service, form.action.as_deref()).or_else(|| p.query_service(None, form.action.as_deref()))?;
+    Some(Route { service, operation: form.action.clone(), body: Decoded::Query(form) })
+}
+
+/// Verifies the SigV4 signature and returns the principal and the region it scoped.
+fn authenticate(
+    p: &Pipeline,
+    route: &Route,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(wire::Principal, String), AwsError> {
+    let protocol = route.service.protocol();
+    let header_pairs: Vec<(&str, &str)> = headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
+    let payload_hash = hex::encode(Sha256::digest(body));
+    let request = sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &header_pairs,
+        payload_sha256: &payload_hash,
+    };
+    let claim = match sigv4::parse(&request) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(auth_error(protocol, AuthFailure::Missing)),
+        Err(e) => return Err(sig_error(protocol, e)),
+    };
+    let service = route.service.model().signing_name();
+    if claim.service != service || !valid_region(&claim.region) {
+        let region = if valid_region(&claim.region) { claim.region.clone() } else { "us-east-1".to_owned() };
+        if let Err(e) = sigv4::check_scope(&claim, &region, service) {
+            return Err(sig_error(protocol, e));
+        }
+    }
+    let Some((secret, principal)) = p.identities.lookup(&claim.access_key_id).filter(|_| claim.security_token.is_none()) else {
+        return Err(auth_error(protocol, AuthFailure::UnknownKey));
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let skew = time::Duration::try_from(p.max_clock_skew).unwrap_or(time::Duration::minutes(5));
+    sigv4::verify(&request, &claim, secret.expose(), now, skew).map_err(|e| sig_error(protocol, e))?;
+    Ok((principal, claim.region))
+}
+
+/// The signing service named in the credential scope, read before the full parse so a
+/// Query request can be routed by it.
+fn peek_signing_service(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(|c| c.split([',', ' ']).next().unwrap_or("").to_owned())
+        .or_else(|| {
+            form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.into_owned())
+        })?;
+    credential.split('/').nth(3).map(str::to_owned)
+}
+
+fn valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Turns the body into the JSON value the service and the model validator read.
+fn decode_input(service: &dyn Service, op: &OperationSpec, body: &Decoded) -> Result<Value, AwsError> {
+    match body {
+        Decoded::Json(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Value::Object(Default::default())),
+        Decoded::Json(bytes) => match serde_json::from_slice::<Value>(bytes) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            Ok(_) => Err(wire::json::serialization_error("Start of structure or map found where not expected.")),
+            Err(_) => Err(wire::json::serialization_error("")),
+        },
+        Decoded::Query(form) => wire::query::params_to_value(service.model(), op.name, &form.params),
+    }
+}
+
+fn unknown_operation(protocol: Protocol, name: &str, version: &str) -> AwsError {
+    match protocol {
+        Protocol::Json => AwsError::client("UnknownOperationException", ""),
+        Protocol::Query => AwsError::client("InvalidAction", format!("Could not find operation {name} for version {version}")),
+    }
+}
+
+enum AuthFailure {
+    Missing,
+    UnknownKey,
+}
+
+fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
+    match (protocol, failure) {
+        (Protocol::Json, AuthFailure::Missing) => AwsError::new("MissingAuthenticationTokenException", 400, "Missing Authentication Token"),
+        (Protocol::Query, AuthFailure::Missing) => {
+            AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
+        }
+        (Protocol::Json, AuthFailure::UnknownKey) => {
+            AwsError::new("UnrecognizedClientException", 400, "The security token included in the request is invalid.")
+        }
+        (Protocol::Query, AuthFailure::UnknownKey) => {
+            AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+        }
+    }
+}
+
+fn sig_error(protocol: Protocol, e: sigv4::Error) -> AwsError {
+    let message = e.message().to_owned();
+    match (protocol, e) {
+        (Protocol::Json, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignatureException", 400, message),
+        (Protocol::Query, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignature", 400, message),
+        (Protocol::Json, _) => AwsError::new("InvalidSignatureException", 400, message),
+        (Protocol::Query, _) => AwsError::new("SignatureDoesNotMatch", 403, message),
+    }
+}
+
+fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id: &str) -> Response {
+    match service.protocol() {
+        Protocol::Json => {
+            let body = serde_json::to_vec(output).expect("JSON values serialize");
+            respond(StatusCode::OK, wire::json::CONTENT_TYPE, body, request_id)
+        }
+        Protocol::Query => {
+            let xml = wire::query::response_xml(service.model(), op.name, output, request_id);
+            respond(StatusCode::OK, "text/xml", xml.into_bytes(), request_id)
+        }
+    }
+}
+
+fn error(service: &dyn Service, protocol: Protocol, err: &AwsError, request_id: &str) -> Response {
+    match protocol {
+        Protocol::Json => json_error(err, request_id),
+        Protocol::Query => {
+            let xml = wire::query::error_xml(&wire::query::namespace(service.model()), err, request_id);
+            respond(status(err), "text/xml", xml.into_bytes(), request_id)
+        }
+    }
+}
+
+fn json_error(err: &AwsError, request_id: &str) -> Response {
+    let mut r = respond(status(err), wire::json::CONTENT_TYPE, wire::json::error_body(err), request_id);
+    if let Ok(v) = HeaderValue::from_str(&err.code) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r
+}
+
+fn status(err: &AwsError) -> StatusCode {
+    StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>, request_id: &str) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        assert!(valid_region("us-east-1"));
+        assert!(valid_region("us-gov-west-1"));
+        assert!(!valid_region("nowhere"));
+        assert!(!valid_region("US-EAST-1"));
+    }
+}

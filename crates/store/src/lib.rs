@@ -1,0 +1,181 @@
+//! Durable storage for trailwatch: a SQL catalog (through sqlx) and immutable, encrypted
+//! segment objects (through object_store).
+//!
+//! - [`catalog`]: log groups, streams, tags and the index of blocks, in one SQLite file.
+//! - [`ingest`]: group commit — batches become one fsynced object and one catalog
+//!   transaction before anyone is told they are stored.
+//! - [`scan`]: reads events of a stream or a group in (timestamp, seq) order, merging
+//!   overlapping blocks, with a cache of decoded blocks.
+//! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
+//! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
+
+pub mod catalog;
+pub mod codec;
+pub mod crypto;
+pub mod ingest;
+pub mod maintenance;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use sqlx::SqlitePool;
+
+pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
+pub use codec::NewEvent;
+pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The named resource does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A resource with that name already exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The catalog database failed.
+    #[error("catalog: {0}")]
+    Catalog(#[from] sqlx::Error),
+    /// The object store failed.
+    #[error("object store: {0}")]
+    Objects(#[from] object_store::Error),
+    /// Stored bytes did not decode or authenticate.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// The store is shutting down and accepts no more writes.
+    #[error("the store is shutting down")]
+    ShuttingDown,
+}
+
+/// How the store is set up.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Where the catalog, the segments and the generated master key live.
+    pub data_dir: PathBuf,
+    /// The master key; generated into `data_dir/master.key` (mode 0600) when absent.
+    pub master_key: Option<[u8; 32]>,
+    /// How long the committer waits for more batches before flushing.
+    pub commit_window: Duration,
+    /// Budget of the decoded-block cache, in bytes.
+    pub cache_bytes: usize,
+    /// Settings of the background jobs.
+    pub maintenance: maintenance::MaintenanceConfig,
+}
+
+impl StoreConfig {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            data_dir: data_dir.into(),
+            master_key: None,
+            commit_window: Duration::from_millis(2),
+            cache_bytes: 128 << 20,
+            maintenance: maintenance::MaintenanceConfig::default(),
+        }
+    }
+}
+
+/// The storage engine: one per process, shared by every request.
+pub struct Store {
+    pub(crate) db: SqlitePool,
+    pub(crate) objects: Arc<dyn ObjectStore>,
+    pub(crate) master: crypto::Key,
+    pub(crate) keys: Mutex<std::collections::HashMap<i64, crypto::Key>>,
+    pub(crate) cache: scan::BlockCache,
+    pub(crate) committer: ingest::Committer,
+    pub(crate) config: StoreConfig,
+}
+
+impl Store {
+    /// Opens (or creates) the store in its data directory and starts the committer.
+    pub async fn open(config: StoreConfig) -> Result<Arc<Store>, StoreError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Corrupt(format!("cannot create data dir: {e}")))?;
+        let master = crypto::Key::from_bytes(&load_or_create_master_key(&config)?);
+        let db = catalog::open(&config.data_dir.join("catalog.sqlite")).await?;
+        let segments_dir = config.data_dir.join("segments");
+        std::fs::create_dir_all(&segments_dir).map_err(|e| StoreError::Corrupt(format!("cannot create segments dir: {e}")))?;
+        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&segments_dir)?.with_fsync(true));
+        let store = Arc::new_cyclic(|weak| Store {
+            db,
+            objects,
+            master,
+            keys: Mutex::new(Default::default()),
+            cache: scan::BlockCache::new(config.cache_bytes),
+            committer: ingest::Committer::start(weak.clone(), config.commit_window),
+            config,
+        });
+        Ok(store)
+    }
+
+    /// Waits until every batch handed to the committer is durable or failed, then stops it.
+    pub async fn shutdown(&self) {
+        self.committer.shutdown().await;
+    }
+
+    /// The data key of a log group, unwrapped once and kept in memory.
+    pub(crate) fn group_key(&self, group_id: i64, wrapped: &[u8]) -> Result<crypto::Key, StoreError> {
+        if let Some(k) = self.keys.lock().expect("key cache lock").get(&group_id) {
+            return Ok(k.clone());
+        }
+        let key = self.master.unwrap_data_key(wrapped)?;
+        self.keys.lock().expect("key cache lock").insert(group_id, key.clone());
+        Ok(key)
+    }
+
+    /// Forgets a deleted group's data key.
+    pub(crate) fn forget_group_key(&self, group_id: i64) {
+        self.keys.lock().expect("key cache lock").remove(&group_id);
+    }
+}
+
+/// The master key from configuration, or the one generated at first start.
+fn load_or_create_master_key(config: &StoreConfig) -> Result<[u8; 32], StoreError> {
+    if let Some(k) = config.master_key {
+        return Ok(k);
+    }
+    let path = config.data_dir.join("master.key");
+    if path.exists() {
+        return read_key_file(&path);
+    }
+    let key = crypto::random_array::<32>();
+    write_secret_file(&path, hex::encode(key).as_bytes()).map_err(|e| StoreError::Corrupt(format!("cannot write master key: {e}")))?;
+    Ok(key)
+}
+
+fn read_key_file(path: &Path) -> Result<[u8; 32], StoreError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StoreError::Corrupt(format!("cannot read master key: {e}")))?;
+    let bytes = hex::decode(text.trim()).map_err(|_| StoreError::Corrupt("master.key is not hex".into()))?;
+    bytes.try_into().map_err(|_| StoreError::Corrupt("master.key must hold 32 bytes".into()))
+}
+
+/// Writes a file readable by its owner only (mode 0600), durably.
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Seals a configuration secret (such as the root secret key) under the master key,
+    /// so it is never stored in clear.
+    pub fn seal_secret(&self, purpose: &str, secret: &[u8]) -> Vec<u8> {
+        self.master.seal(secret, purpose.as_bytes())
+    }
+
+    /// Opens a secret sealed by [`Store::seal_secret`] for the same purpose.
+    pub fn open_secret(&self, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.master.open(sealed, purpose.as_bytes())
+    }
+}

@@ -1,0 +1,360 @@
+//! Background upkeep of the segment store: compaction into Parquet, retention, and the
+//! removal of objects no block refers to any more.
+//!
+//! Every step is crash-safe: a new object is written (fsynced) before the catalog
+//! transaction that swaps it in, and an old object is deleted only after a grace period
+//! once no block refers to it, so a reader that listed it a moment ago still finds it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, PutPayload};
+use sqlx::{Sqlite, Transaction};
+
+use crate::codec::{self, Rows};
+use crate::scan::{BlockRef, decode_unit};
+use crate::{Store, StoreError};
+
+/// How often and how eagerly the background jobs work.
+#[derive(Debug, Clone)]
+pub struct MaintenanceConfig {
+    /// Pause between rounds.
+    pub interval: Duration,
+    /// Ingest blocks younger than this are left to accumulate.
+    pub compact_after: Duration,
+    /// A group is compacted once it has this many ingest blocks (or old ones).
+    pub compact_min_blocks: i64,
+    /// Most message bytes per compacted segment.
+    pub compact_max_bytes: i64,
+    /// How long an unreferenced object is kept for readers that may still hold it.
+    pub grace: Duration,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig {
+            interval: Duration::from_secs(10),
+            compact_after: Duration::from_secs(30),
+            compact_min_blocks: 64,
+            compact_max_bytes: 128 << 20,
+            grace: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Associated data of a compacted segment: binds it to its group and object key.
+pub(crate) fn compacted_aad(group_id: i64, key: &str) -> Vec<u8> {
+    format!("compacted/{group_id}/{key}").into_bytes()
+}
+
+/// Marks segments that no block refers to as dead from `now`.
+pub(crate) async fn mark_dead_segments(tx: &mut Transaction<'_, Sqlite>, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE segments SET dead_since = ? WHERE dead_since IS NULL AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.segment_id = segments.id)")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Runs the background jobs until the store is dropped.
+    pub fn spawn_maintenance(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        let interval = self.config.maintenance.interval;
+        tokio::spawn(async move {
+            if let Some(store) = weak.upgrade()
+                && let Err(e) = store.remove_orphans().await
+            {
+                tracing::warn!(error = %e, "orphan sweep failed");
+            }
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(store) = weak.upgrade() else { return };
+                if let Err(e) = store.maintain_once().await {
+                    tracing::warn!(error = %e, "maintenance round failed; will retry");
+                }
+            }
+        })
+    }
+
+    /// One round: retention, then compaction, then removal of dead objects.
+    pub async fn maintain_once(&self) -> Result<(), StoreError> {
+        let now = now_millis();
+        self.apply_retention(now).await?;
+        for group_id in self.groups_to_compact(now).await? {
+            self.compact_group(group_id, now).await?;
+        }
+        self.remove_dead_segments(now).await
+    }
+
+    /// Drops blocks wholly past their group's retention; straddling blocks are left to
+    /// compaction, which rewrites them without the expired events.
+    async fn apply_retention(&self, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let expired = "SELECT b.id FROM blocks b JOIN log_groups g ON g.id = b.group_id WHERE g.retention_days IS NOT NULL AND b.max_ts < ? - g.retention_days * 86400000";
+        let ids: Vec<i64> = sqlx::query_scalar(expired).bind(now).fetch_all(&mut *tx).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for id in &ids {
+            let (group_id, stored): (i64, i64) =
+                sqlx::query_as("DELETE FROM blocks WHERE id = ? RETURNING group_id, stored_bytes").bind(id).fetch_one(&mut *tx).await?;
+            sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - ? WHERE id = ?")
+                .bind(stored)
+                .bind(group_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        mark_dead_segments(&mut tx, now).await?;
+        tx.commit().await?;
+        metrics::counter!("trailwatch_retention_blocks_deleted_total").increment(ids.len() as u64);
+        Ok(())
+    }
+
+    /// Groups with enough ingest blocks, old ingest blocks, or blocks straddling retention.
+    async fn groups_to_compact(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let old = now - self.config.maintenance.compact_after.as_millis() as i64;
+        let sql = "SELECT g.id FROM log_groups g WHERE \
+                   (SELECT COUNT(*) FROM blocks b WHERE b.group_id = g.id AND b.kind = 0) >= ? \
+                   OR EXISTS (SELECT 1 FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = g.id AND b.kind = 0 AND s.created < ?) \
+                   OR (g.retention_days IS NOT NULL AND EXISTS (SELECT 1 FROM blocks b WHERE b.group_id = g.id AND b.min_ts < ? - g.retention_days * 86400000))";
+        Ok(sqlx::query_scalar(sql).bind(self.config.maintenance.compact_min_blocks).bind(old).bind(now).fetch_all(&self.db).await?)
+    }
+
+    /// Rewrites a group's ingest blocks (and segments holding expired events) into one
+    /// Parquet segment sorted by stream, timestamp and seq.
+    pub async fn compact_group(&self, group_id: i64, now: i64) -> Result<(), StoreError> {
+        let Some((wrapped, retention)): Option<(Vec<u8>, Option<i32>)> =
+            sqlx::query_as("SELECT data_key, retention_days FROM log_groups WHERE id = ?").bind(group_id).fetch_optional(&self.db).await?
+        else {
+            return Ok(());
+        };
+        let cutoff = retention.map_or(i64::MIN, |d| now - i64::from(d) * 86_400_000);
+        let inputs = self.compaction_inputs(group_id, cutoff).await?;
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let key = self.group_key(group_id, &wrapped)?;
+        let mut rows = Rows::default();
+        let mut units: std::collections::HashMap<(i64, i64), Arc<Rows>> = Default::default();
+        for b in &inputs {
+            let unit = match units.get(&(b.segment_id, b.byte_offset)) {
+                Some(u) => u.clone(),
+                None => {
+                    let range = b.byte_offset as u64..(b.byte_offset + b.byte_length) as u64;
+                    let sealed = self.objects.get_range(&ObjectPath::from(b.key.as_str()), range).await?;
+                    let u = Arc::new(decode_unit(&key, group_id, b, &sealed)?);
+                    units.insert((b.segment_id, b.byte_offset), u.clone());
+                    u
+                }
+            };
+            let start = b.row_start as usize;
+            for i in start..start + b.row_count as usize {
+                if unit.ts[i] >= cutoff {
+                    rows.push(unit.stream[i], unit.ts[i], unit.seq[i], unit.ingest[i], unit.message(i));
+                }
+            }
+        }
+        drop(units);
+        let sorted = sort_rows(rows);
+        self.write_compacted(group_id, &key, &inputs, sorted, now).await
+    }
+
+    /// The blocks to rewrite: ingest blocks up to the size cap, and every block of a
+    /// compacted segment that holds expired events (a segment is replaced whole).
+    async fn compaction_inputs(&self, group_id: i64, cutoff: i64) -> Result<Vec<BlockRef>, StoreError> {
+        let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
+                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND (b.kind = 0 OR b.segment_id IN \
+                   (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?)) ORDER BY b.segment_id, b.byte_offset";
+        let rows: Vec<BlockRef> = sqlx::query_as(sql).bind(group_id).bind(group_id).bind(cutoff).fetch_all(&self.db).await?;
+        let mut out = Vec::new();
+        let mut budget = self.config.maintenance.compact_max_bytes;
+        let mut last_segment = None;
+        for r in rows {
+            // Stop at a segment boundary once the budget is spent, so no segment is half-taken.
+            if budget <= 0 && last_segment != Some(r.segment_id) {
+                break;
+            }
+            budget -= r.raw_bytes;
+            last_segment = Some(r.segment_id);
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    async fn write_compacted(
+        &self,
+        group_id: i64,
+        key: &crate::crypto::Key,
+        inputs: &[BlockRef],
+        rows: Rows,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let object_key = crate::ingest::segment_key("compacted");
+        let (sealed, streams) = if rows.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            let parquet = codec::encode_parquet(&rows)?;
+            let sealed = key.seal(&parquet, &compacted_aad(group_id, &object_key));
+            (sealed, stream_runs(&rows))
+        };
+        let size = sealed.len() as i64;
+        if !streams.is_empty() {
+            self.objects.put(&ObjectPath::from(object_key.as_str()), PutPayload::from(sealed)).await?;
+        }
+        let mut tx = self.db.begin().await?;
+        let mut removed_stored = 0i64;
+        for b in inputs {
+            let deleted: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM blocks WHERE segment_id = ? AND byte_offset = ? AND stream_id = ? AND row_start = ? RETURNING stored_bytes",
+            )
+            .bind(b.segment_id)
+            .bind(b.byte_offset)
+            .bind(b.stream_id)
+            .bind(b.row_start)
+            .fetch_optional(&mut *tx)
+            .await?;
+            removed_stored += deleted.unwrap_or(0);
+        }
+        let mut added_stored = 0i64;
+        if !streams.is_empty() {
+            let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, created) VALUES (?, 1, ?, ?)")
+                .bind(&object_key)
+                .bind(size)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            let total_raw: i64 = streams.iter().map(|s| s.raw_bytes).sum::<i64>().max(1);
+            for s in &streams {
+                // A stream deleted while we compacted must not come back.
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM log_streams WHERE id = ?").bind(s.stream_id).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    continue;
+                }
+                let stored = size * s.raw_bytes / total_raw;
+                added_stored += stored;
+                sqlx::query(
+                    "INSERT INTO blocks (segment_id, group_id, stream_id, kind, byte_offset, byte_length, row_start, row_count, seq_base, min_ts, max_ts, raw_bytes, stored_bytes) VALUES (?, ?, ?, 1, 0, ?, ?, ?, 0, ?, ?, ?, ?)",
+                )
+                .bind(segment_id)
+                .bind(group_id)
+                .bind(s.stream_id)
+                .bind(size)
+                .bind(s.row_start)
+                .bind(s.row_count)
+                .bind(s.min_ts)
+                .bind(s.max_ts)
+                .bind(s.raw_bytes)
+                .bind(stored)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - ? + ? WHERE id = ?")
+            .bind(removed_stored)
+            .bind(added_stored)
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        mark_dead_segments(&mut tx, now).await?;
+        tx.commit().await?;
+        metrics::counter!("trailwatch_compactions_total").increment(1);
+        metrics::counter!("trailwatch_segments_written_total", "kind" => "compacted").increment(u64::from(!streams.is_empty()));
+        metrics::counter!("trailwatch_segment_bytes_written_total", "kind" => "compacted").increment(size as u64);
+        Ok(())
+    }
+
+    /// Deletes objects that have been unreferenced for longer than the grace period.
+    async fn remove_dead_segments(&self, now: i64) -> Result<(), StoreError> {
+        let before = now - self.config.maintenance.grace.as_millis() as i64;
+        let dead: Vec<(i64, String)> = sqlx::query_as("SELECT id, key FROM segments WHERE dead_since IS NOT NULL AND dead_since < ?")
+            .bind(before)
+            .fetch_all(&self.db)
+            .await?;
+        for (id, key) in dead {
+            match self.objects.delete(&ObjectPath::from(key.as_str())).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(&self.db).await?;
+            metrics::counter!("trailwatch_segments_deleted_total").increment(1);
+        }
+        Ok(())
+    }
+
+    /// Deletes objects the catalog never registered (a crash between write and commit).
+    async fn remove_orphans(&self) -> Result<(), StoreError> {
+        let horizon = time::OffsetDateTime::now_utc() - self.config.maintenance.grace;
+        let mut listing = self.objects.list(None);
+        let mut orphans = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            if meta.last_modified.timestamp() > horizon.unix_timestamp() {
+                continue;
+            }
+            let known: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM segments WHERE key = ?").bind(meta.location.as_ref()).fetch_optional(&self.db).await?;
+            if known.is_none() {
+                orphans.push(meta.location);
+            }
+        }
+        for path in orphans {
+            tracing::info!(object = %path, "removing an object no catalog entry refers to");
+            self.objects.delete(&path).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts rows by (stream, timestamp, seq).
+fn sort_rows(rows: Rows) -> Rows {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_unstable_by_key(|&i| (rows.stream[i], rows.ts[i], rows.seq[i]));
+    let mut out = Rows { data: Vec::with_capacity(rows.data.len()), ..Rows::default() };
+    for i in order {
+        out.push(rows.stream[i], rows.ts[i], rows.seq[i], rows.ingest[i], rows.message(i));
+    }
+    out
+}
+
+/// One stream's contiguous rows in a sorted compacted segment.
+struct StreamRun {
+    stream_id: i64,
+    row_start: i64,
+    row_count: i64,
+    min_ts: i64,
+    max_ts: i64,
+    raw_bytes: i64,
+}
+
+fn stream_runs(rows: &Rows) -> Vec<StreamRun> {
+    let mut runs: Vec<StreamRun> = Vec::new();
+    for i in 0..rows.len() {
+        let len = rows.message(i).len() as i64;
+        match runs.last_mut() {
+            Some(r) if r.stream_id == rows.stream[i] => {
+                r.row_count += 1;
+                r.max_ts = rows.ts[i];
+                r.raw_bytes += len;
+            }
+            _ => runs.push(StreamRun {
+                stream_id: rows.stream[i],
+                row_start: i as i64,
+                row_count: 1,
+                min_ts: rows.ts[i],
+                max_ts: rows.ts[i],
+                raw_bytes: len,
+            }),
+        }
+    }
+    runs
+}

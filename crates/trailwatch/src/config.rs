@@ -1,0 +1,138 @@
+//! Settings of `trailwatch serve`: flags, `TRAILWATCH_*` environment variables and an
+//! optional TOML file, in that order of precedence, over embedded defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags of `trailwatch serve`; each also reads a `TRAILWATCH_*` variable.
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// A TOML file with any of the settings below (keys in snake_case).
+    #[arg(long, env = "TRAILWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:4566].
+    #[arg(long, env = "TRAILWATCH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the catalog, segments and keys [default: ./trailwatch-data].
+    #[arg(long, env = "TRAILWATCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The 12-digit account ID [default: generated once and kept in the data directory].
+    #[arg(long, env = "TRAILWATCH_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Root access key ID [default: generated once].
+    #[arg(long, env = "TRAILWATCH_ROOT_ACCESS_KEY_ID", hide_env_values = true)]
+    pub root_access_key_id: Option<String>,
+    /// Root secret access key [default: generated once].
+    #[arg(long, env = "TRAILWATCH_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub root_secret_access_key: Option<String>,
+    /// Master key for encryption at rest, 64 hex digits [default: generated into the data directory].
+    #[arg(long, env = "TRAILWATCH_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Largest accepted clock difference of a signed request, in seconds [default: 300].
+    #[arg(long, env = "TRAILWATCH_MAX_CLOCK_SKEW_SECS")]
+    pub max_clock_skew_secs: Option<u64>,
+    /// Largest log event in bytes, message plus 26 [default: 1048576].
+    #[arg(long, env = "TRAILWATCH_MAX_EVENT_BYTES")]
+    pub max_event_bytes: Option<usize>,
+    /// How long ingest waits to group batches into one write, in milliseconds [default: 2].
+    #[arg(long, env = "TRAILWATCH_COMMIT_WINDOW_MS")]
+    pub commit_window_ms: Option<u64>,
+    /// Pause between background maintenance rounds, in seconds [default: 10].
+    #[arg(long, env = "TRAILWATCH_MAINTENANCE_INTERVAL_SECS")]
+    pub maintenance_interval_secs: Option<u64>,
+    /// Age after which freshly ingested blocks are compacted, in seconds [default: 30].
+    #[arg(long, env = "TRAILWATCH_COMPACT_AFTER_SECS")]
+    pub compact_after_secs: Option<u64>,
+    /// How long unreferenced segment objects are kept for running reads, in seconds [default: 60].
+    #[arg(long, env = "TRAILWATCH_SEGMENT_GRACE_SECS")]
+    pub segment_grace_secs: Option<u64>,
+}
+
+/// The same settings as read from the TOML file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    account_id: Option<String>,
+    root_access_key_id: Option<String>,
+    root_secret_access_key: Option<String>,
+    master_key: Option<String>,
+    max_clock_skew_secs: Option<u64>,
+    max_event_bytes: Option<usize>,
+    commit_window_ms: Option<u64>,
+    maintenance_interval_secs: Option<u64>,
+    compact_after_secs: Option<u64>,
+    segment_grace_secs: Option<u64>,
+}
+
+/// Resolved settings.
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub account_id: Option<String>,
+    pub root_access_key_id: Option<String>,
+    pub root_secret_access_key: Option<String>,
+    pub master_key: Option<[u8; 32]>,
+    pub max_clock_skew_secs: u64,
+    pub max_event_bytes: usize,
+    pub commit_window: Duration,
+    pub maintenance_interval: Duration,
+    pub compact_after: Duration,
+    pub segment_grace: Duration,
+}
+
+impl Settings {
+    /// Merges flags and environment over the config file over the defaults.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let master_key = args.master_key.or(file.master_key).map(|k| parse_master_key(&k)).transpose()?;
+        let account_id = args.account_id.or(file.account_id);
+        if let Some(id) = &account_id {
+            anyhow::ensure!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()), "the account ID must be 12 digits, got {id:?}");
+        }
+        Ok(Settings {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default")),
+            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data")),
+            account_id,
+            root_access_key_id: args.root_access_key_id.or(file.root_access_key_id),
+            root_secret_access_key: args.root_secret_access_key.or(file.root_secret_access_key),
+            master_key,
+            max_clock_skew_secs: args.max_clock_skew_secs.or(file.max_clock_skew_secs).unwrap_or(300),
+            max_event_bytes: args.max_event_bytes.or(file.max_event_bytes).unwrap_or(1_048_576),
+            commit_window: Duration::from_millis(args.commit_window_ms.or(file.commit_window_ms).unwrap_or(2)),
+            maintenance_interval: Duration::from_secs(args.maintenance_interval_secs.or(file.maintenance_interval_secs).unwrap_or(10)),
+            compact_after: Duration::from_secs(args.compact_after_secs.or(file.compact_after_secs).unwrap_or(30)),
+            segment_grace: Duration::from_secs(args.segment_grace_secs.or(file.segment_grace_secs).unwrap_or(60)),
+        })
+    }
+
+    /// The storage settings.
+    pub fn store_config(&self) -> store::StoreConfig {
+        let mut c = store::StoreConfig::new(&self.data_dir);
+        c.master_key = self.master_key;
+        c.commit_window = self.commit_window;
+        c.maintenance.interval = self.maintenance_interval;
+        c.maintenance.compact_after = self.compact_after;
+        c.maintenance.grace = self.segment_grace;
+        c
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn parse_master_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim()).context("the master key must be hex")?;
+    bytes.try_into().map_err(|_| anyhow::anyhow!("the master key must be 32 bytes (64 hex digits)"))
+}

@@ -1,0 +1,68 @@
+//! `trailwatch`: the self-hosted audit platform's one binary.
+
+mod config;
+mod credentials;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "trailwatch",
+    version,
+    about = "A self-hosted audit platform that speaks AWS's CloudWatch Logs, CloudTrail, IAM, STS and RDS APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve(config::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRAILWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve(args))
+        }
+    }
+}
+
+async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
+    let settings = config::Settings::resolve(args)?;
+    let store = store::Store::open(settings.store_config()).await.context("opening the data directory")?;
+    let account = credentials::load_or_create(&settings, &store).context("setting up the account and root credentials")?;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let listen = listener.local_addr()?;
+    let config = server::ServerConfig {
+        listen,
+        identities: iam::Identities::new(account.account_id.clone(), account.access_key_id.clone(), account.secret.clone()),
+        max_clock_skew: Duration::from_secs(settings.max_clock_skew_secs),
+        logs_limits: logs::Limits { max_event_bytes: settings.max_event_bytes },
+    };
+    tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), "starting");
+    server::serve(config, store, listener, shutdown_signal()).await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down");
+}

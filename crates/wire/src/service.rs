@@ -1,0 +1,137 @@
+//! The contract between the request pipeline and a service: operations described as
+//! data, the caller's identity, and the one async entry point each service implements.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::error::AwsError;
+use crate::model::Model;
+
+/// The wire protocol a service speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// JSON 1.1: `X-Amz-Target` routing, JSON bodies (logs, cloudtrail).
+    Json,
+    /// Query: form-encoded `Action=` requests, XML responses (iam, sts, rds).
+    Query,
+}
+
+/// One operation, described once: what the pipeline needs to authorize, record and route it.
+#[derive(Debug)]
+pub struct OperationSpec {
+    /// The operation name as on the wire, e.g. `PutLogEvents`.
+    pub name: &'static str,
+    /// Whether the operation only reads (CloudTrail's `readOnly`).
+    pub read_only: bool,
+    /// Request members whose values are secrets: masked in any record of the call.
+    pub sensitive: &'static [&'static str],
+    /// Whether the call is a data event rather than a management event.
+    pub data_event: bool,
+}
+
+impl OperationSpec {
+    /// A management operation that changes state.
+    pub const fn write(name: &'static str) -> Self {
+        OperationSpec { name, read_only: false, sensitive: &[], data_event: false }
+    }
+
+    /// A management operation that only reads.
+    pub const fn read(name: &'static str) -> Self {
+        OperationSpec { name, read_only: true, sensitive: &[], data_event: false }
+    }
+
+    /// Marks the operation as a data event (e.g. PutLogEvents, GetLogEvents).
+    pub const fn data(mut self) -> Self {
+        self.data_event = true;
+        self
+    }
+
+    /// Names the request members that must never be recorded in clear.
+    pub const fn sensitive(mut self, members: &'static [&'static str]) -> Self {
+        self.sensitive = members;
+        self
+    }
+}
+
+/// What kind of principal made a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User {
+        /// The user name.
+        name: String,
+    },
+    /// A session of an assumed role.
+    AssumedRole {
+        /// The role name.
+        role: String,
+        /// The session name.
+        session: String,
+    },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The kind of principal.
+    pub kind: PrincipalKind,
+    /// The principal's ARN.
+    pub arn: String,
+    /// The account the principal belongs to.
+    pub account_id: String,
+    /// The principal's unique ID (the account ID for root, `AIDA...` for users).
+    pub id: String,
+    /// The access key the request was signed with.
+    pub access_key_id: String,
+}
+
+impl Principal {
+    /// The root principal of an account signing with the given key.
+    pub fn root(account_id: &str, access_key_id: &str) -> Self {
+        Principal {
+            kind: PrincipalKind::Root,
+            arn: format!("arn:aws:iam::{account_id}:root"),
+            account_id: account_id.to_owned(),
+            id: account_id.to_owned(),
+            access_key_id: access_key_id.to_owned(),
+        }
+    }
+}
+
+/// Everything a handler knows about the call besides its input.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    /// The request ID returned to the client.
+    pub request_id: String,
+    /// The account the call acts in.
+    pub account_id: String,
+    /// The region from the SigV4 credential scope.
+    pub region: String,
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// Server time at which the request was received, in epoch milliseconds.
+    pub now_millis: i64,
+}
+
+/// A service the pipeline dispatches to.
+#[async_trait]
+pub trait Service: Send + Sync + 'static {
+    /// The botocore model of the service.
+    fn model(&self) -> &Model;
+    /// The protocol the service speaks.
+    fn protocol(&self) -> Protocol;
+    /// The operations the service implements.
+    fn operations(&self) -> &'static [OperationSpec];
+    /// The error code for model validation failures (`InvalidParameterException` for
+    /// logs, `ValidationError` for Query services).
+    fn validation_error_code(&self) -> &'static str;
+    /// Executes an authorized, validated operation.
+    async fn call(&self, ctx: &CallContext, op: &'static OperationSpec, input: Value) -> Result<Value, AwsError>;
+
+    /// The operation of that name, if the service implements it.
+    fn operation(&self, name: &str) -> Option<&'static OperationSpec> {
+        self.operations().iter().find(|op| op.name == name)
+    }
+}
