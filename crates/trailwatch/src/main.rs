@@ -47,6 +47,8 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let account = credentials::load_or_create(&settings, &store).context("setting up the account and root credentials")?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
     let listen = listener.local_addr()?;
+    // A machine-readable line for scripts and tests that started us on port 0.
+    println!("trailwatch listening on http://{listen}");
     let config = server::ServerConfig {
         listen,
         identities: iam::Identities::new(account.account_id.clone(), account.access_key_id.clone(), account.secret.clone()),
