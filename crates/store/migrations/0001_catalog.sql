@@ -39,6 +39,7 @@ CREATE TABLE segments (
     key        TEXT    NOT NULL UNIQUE,
     kind       INTEGER NOT NULL,  -- 0 = ingest blocks, 1 = compacted Parquet
     size       BIGINT  NOT NULL,
+    rows       BIGINT  NOT NULL,  -- events written into the object; more than its blocks hold = dead rows
     created    BIGINT  NOT NULL,
     dead_since BIGINT             -- set once no block refers to it; deleted after a grace period
 );

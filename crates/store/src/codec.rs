@@ -7,8 +7,9 @@ use arrow_array::{Array, BinaryArray, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::properties::WriterProperties;
 
 use crate::StoreError;
@@ -16,7 +17,9 @@ use crate::StoreError;
 /// zstd level for freshly ingested blocks: fast, because it is on the ingest path.
 const INGEST_ZSTD_LEVEL: i32 = 1;
 /// zstd level inside compacted Parquet segments: smaller, because it runs in the background.
-const COMPACT_ZSTD_LEVEL: i32 = 9;
+const COMPACT_ZSTD_LEVEL: i32 = 6;
+/// Rows per Parquet row group: small enough that reading one stream skips most of a file.
+const ROW_GROUP_ROWS: usize = 16 * 1024;
 
 /// Decoded events of one block, columnar, sorted by (timestamp, seq).
 #[derive(Debug, Default)]
@@ -155,7 +158,7 @@ pub fn encode_parquet(rows: &Rows) -> Result<Vec<u8>, StoreError> {
     .map_err(|e| StoreError::Corrupt(format!("arrow: {e}")))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(COMPACT_ZSTD_LEVEL).expect("valid zstd level")))
-        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build();
     let mut out = Vec::new();
     let mut writer =
@@ -165,11 +168,15 @@ pub fn encode_parquet(rows: &Rows) -> Result<Vec<u8>, StoreError> {
     Ok(out)
 }
 
-/// Decodes a whole Parquet segment into rows.
-pub fn decode_parquet(file: Vec<u8>) -> Result<Rows, StoreError> {
+/// Decodes rows `start..start + count` of a Parquet segment, skipping the row groups
+/// and pages outside them.
+pub fn decode_parquet(file: Vec<u8>, start: usize, count: usize) -> Result<Rows, StoreError> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("parquet: {e}"));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file))
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+    let selection = RowSelection::from(vec![RowSelector::skip(start), RowSelector::select(count)]);
+    let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(Bytes::from(file), options)
         .map_err(|e| corrupt(&e))?
+        .with_row_selection(selection)
         .with_batch_size(64 * 1024)
         .build()
         .map_err(|e| corrupt(&e))?;
@@ -180,8 +187,13 @@ pub fn decode_parquet(file: Vec<u8>) -> Result<Rows, StoreError> {
         let (stream, ts, seq, ingest) = (col(0), col(1), col(2), col(3));
         let msg = batch.column(4).as_any().downcast_ref::<BinaryArray>().expect("binary column");
         rows.data.reserve(msg.value_data().len());
+        rows.stream.extend_from_slice(stream.values());
+        rows.ts.extend_from_slice(ts.values());
+        rows.seq.extend_from_slice(seq.values());
+        rows.ingest.extend_from_slice(ingest.values());
         for i in 0..batch.num_rows() {
-            rows.push(stream.value(i), ts.value(i), seq.value(i), ingest.value(i), msg.value(i));
+            rows.data.extend_from_slice(msg.value(i));
+            rows.ends.push(rows.data.len() as u32);
         }
     }
     Ok(rows)
@@ -206,9 +218,13 @@ mod tests {
         for i in 0..1000 {
             rows.push(i / 100, i, i * 2, 1, format!("message {i}").as_bytes());
         }
-        let back = decode_parquet(encode_parquet(&rows).unwrap()).unwrap();
+        let file = encode_parquet(&rows).unwrap();
+        let back = decode_parquet(file.clone(), 0, 1000).unwrap();
         assert_eq!(back.len(), 1000);
         assert_eq!(back.message(999), b"message 999");
         assert_eq!((back.stream[999], back.seq[999]), (9, 1998));
+        let slice = decode_parquet(file, 300, 100).unwrap();
+        assert_eq!(slice.len(), 100);
+        assert_eq!((slice.stream[0], slice.message(0)), (3, b"message 300".as_slice()));
     }
 }

@@ -38,7 +38,7 @@ impl Default for MaintenanceConfig {
             interval: Duration::from_secs(10),
             compact_after: Duration::from_secs(30),
             compact_min_blocks: 64,
-            compact_max_bytes: 128 << 20,
+            compact_max_bytes: 32 << 20,
             grace: Duration::from_secs(60),
         }
     }
@@ -124,7 +124,9 @@ impl Store {
         let sql = "SELECT g.id FROM log_groups g WHERE \
                    (SELECT COUNT(*) FROM blocks b WHERE b.group_id = g.id AND b.kind = 0) >= ? \
                    OR EXISTS (SELECT 1 FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = g.id AND b.kind = 0 AND s.created < ?) \
-                   OR (g.retention_days IS NOT NULL AND EXISTS (SELECT 1 FROM blocks b WHERE b.group_id = g.id AND b.min_ts < ? - g.retention_days * 86400000))";
+                   OR (g.retention_days IS NOT NULL AND EXISTS (SELECT 1 FROM blocks b WHERE b.group_id = g.id AND b.min_ts < ? - g.retention_days * 86400000)) \
+                   OR EXISTS (SELECT 1 FROM segments s WHERE s.kind = 1 AND s.id IN (SELECT segment_id FROM blocks WHERE group_id = g.id) \
+                              AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))";
         Ok(sqlx::query_scalar(sql).bind(self.config.maintenance.compact_min_blocks).bind(old).bind(now).fetch_all(&self.db).await?)
     }
 
@@ -143,20 +145,19 @@ impl Store {
         }
         let key = self.group_key(group_id, &wrapped)?;
         let mut rows = Rows::default();
-        let mut units: std::collections::HashMap<(i64, i64), Arc<Rows>> = Default::default();
+        let mut units: std::collections::HashMap<(i64, i64), bytes::Bytes> = Default::default();
         for b in &inputs {
-            let unit = match units.get(&(b.segment_id, b.byte_offset)) {
+            let sealed = match units.get(&(b.segment_id, b.byte_offset)) {
                 Some(u) => u.clone(),
                 None => {
                     let range = b.byte_offset as u64..(b.byte_offset + b.byte_length) as u64;
                     let sealed = self.objects.get_range(&ObjectPath::from(b.key.as_str()), range).await?;
-                    let u = Arc::new(decode_unit(&key, group_id, b, &sealed)?);
-                    units.insert((b.segment_id, b.byte_offset), u.clone());
-                    u
+                    units.insert((b.segment_id, b.byte_offset), sealed.clone());
+                    sealed
                 }
             };
-            let start = b.row_start as usize;
-            for i in start..start + b.row_count as usize {
+            let unit = decode_unit(&key, group_id, b, &sealed)?;
+            for i in 0..unit.len() {
                 if unit.ts[i] >= cutoff {
                     rows.push(unit.stream[i], unit.ts[i], unit.seq[i], unit.ingest[i], unit.message(i));
                 }
@@ -168,11 +169,14 @@ impl Store {
     }
 
     /// The blocks to rewrite: ingest blocks up to the size cap, and every block of a
-    /// compacted segment that holds expired events (a segment is replaced whole).
+    /// compacted segment that holds expired events or rows of a deleted stream (a
+    /// segment is replaced whole, so those bytes leave the disk).
     async fn compaction_inputs(&self, group_id: i64, cutoff: i64) -> Result<Vec<BlockRef>, StoreError> {
         let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
                    FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND (b.kind = 0 OR b.segment_id IN \
-                   (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?)) ORDER BY b.segment_id, b.byte_offset";
+                   (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?) OR b.segment_id IN \
+                   (SELECT s.id FROM segments s WHERE s.kind = 1 AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))) \
+                   ORDER BY b.segment_id, b.byte_offset";
         let rows: Vec<BlockRef> = sqlx::query_as(sql).bind(group_id).bind(group_id).bind(cutoff).fetch_all(&self.db).await?;
         let mut out = Vec::new();
         let mut budget = self.config.maintenance.compact_max_bytes;
@@ -225,9 +229,10 @@ impl Store {
         }
         let mut added_stored = 0i64;
         if !streams.is_empty() {
-            let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, created) VALUES (?, 1, ?, ?)")
+            let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 1, ?, ?, ?)")
                 .bind(&object_key)
                 .bind(size)
+                .bind(rows.len() as i64)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?

@@ -19,8 +19,10 @@ use crate::codec::{self, Rows};
 use crate::crypto::Key;
 use crate::{Store, StoreError};
 
-/// How many blocks are fetched and decoded ahead of the merge.
-const PREFETCH: usize = 6;
+/// How many blocks are fetched and decoded ahead of the merge: reading a page of one
+/// stream needs few; a filter scan keeps both cores busy.
+const PREFETCH_READ: usize = 2;
+const PREFETCH_FILTER: usize = 4;
 
 /// A point between events: events are ordered by (timestamp, seq).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -152,9 +154,14 @@ impl Store {
             Direction::Forward => (req.start_ts.max(req.from.ts), req.end_ts),
             Direction::Backward => (req.start_ts, req.end_ts.min(req.from.ts)),
         };
+        let single = match &req.streams {
+            StreamFilter::Only(ids) if ids.len() == 1 => Some(ids[0]),
+            _ => None,
+        };
         let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND b.max_ts >= ? AND b.min_ts <= ?";
-        let mut blocks: Vec<BlockRef> = sqlx::query_as(sql).bind(group_id).bind(lo).bind(hi).fetch_all(&self.db).await?;
+                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND b.max_ts >= ? AND b.min_ts <= ? AND (? IS NULL OR b.stream_id = ?)";
+        let mut blocks: Vec<BlockRef> =
+            sqlx::query_as(sql).bind(group_id).bind(lo).bind(hi).bind(single).bind(single).fetch_all(&self.db).await?;
         if let StreamFilter::Only(ids) = &req.streams {
             blocks.retain(|b| ids.contains(&b.stream_id));
         }
@@ -165,9 +172,9 @@ impl Store {
         Ok(blocks)
     }
 
-    /// Fetches and decodes the sealed unit a block lives in, through the cache.
-    async fn load_unit(&self, key: &Key, group_id: i64, block: &BlockRef) -> Result<Arc<Rows>, StoreError> {
-        let cache_key = (block.segment_id, block.byte_offset);
+    /// Fetches and decodes a block's rows (all of them, from row 0), through the cache.
+    async fn load_block(&self, key: &Key, group_id: i64, block: &BlockRef) -> Result<Arc<Rows>, StoreError> {
+        let cache_key = (block.segment_id, block.byte_offset, block.row_start);
         if let Some(rows) = self.cache.get(&cache_key) {
             return Ok(rows);
         }
@@ -183,14 +190,15 @@ impl Store {
     }
 }
 
-/// Opens and decodes one sealed unit (an ingest block or a whole Parquet segment).
+/// Opens a sealed unit and decodes the block's rows: an ingest block whole, or the
+/// block's row range of a Parquet segment.
 pub(crate) fn decode_unit(key: &Key, group_id: i64, block: &BlockRef, sealed: &[u8]) -> Result<Rows, StoreError> {
     if block.kind == 0 {
         let compressed = key.open(sealed, &crate::ingest::ingest_aad(group_id, block.stream_id))?;
         codec::decode_ingest_block(&compressed, block.stream_id, block.seq_base)
     } else {
         let file = key.open(sealed, &crate::maintenance::compacted_aad(group_id, &block.key))?;
-        codec::decode_parquet(file)
+        codec::decode_parquet(file, block.row_start as usize, block.row_count as usize)
     }
 }
 
@@ -270,7 +278,8 @@ impl Merge {
     }
 
     fn start_loads(&mut self) {
-        while self.loading.len() < PREFETCH {
+        let ahead = if self.req.matcher.is_some() { PREFETCH_FILTER } else { PREFETCH_READ };
+        while self.loading.len() < ahead {
             let Some(b) = self.pending.pop_front() else { break };
             let handle = self.spawn_load(b.clone());
             self.loading.push_back((b, handle));
@@ -282,9 +291,8 @@ impl Merge {
         let (key, group_id, matcher) = (self.key.clone(), self.group_id, self.req.matcher.clone());
         let (lo, hi) = (self.req.start_ts, self.req.end_ts);
         tokio::spawn(async move {
-            let rows = store.load_unit(&key, group_id, &b).await?;
-            let start = b.row_start as usize;
-            let end = start + b.row_count as usize;
+            let rows = store.load_block(&key, group_id, &b).await?;
+            let (start, end) = (0, rows.len());
             let matches = match matcher {
                 None => None,
                 Some(m) => {
@@ -386,6 +394,15 @@ impl Merge {
     }
 }
 
+impl Drop for Merge {
+    // A scan that stops early (page full) must not leave its read-ahead running.
+    fn drop(&mut self) {
+        for (_, handle) in &self.loading {
+            handle.abort();
+        }
+    }
+}
+
 /// The number of leading indices in `range` for which `pred` holds (pred is monotone).
 fn partition(range: std::ops::Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (range.start, range.end);
@@ -396,9 +413,9 @@ fn partition(range: std::ops::Range<usize>, pred: impl Fn(usize) -> bool) -> usi
     lo - range.start
 }
 
-/// A bounded cache of decoded units, keyed by (segment, byte offset).
+/// A bounded cache of decoded blocks, keyed by (segment, byte offset, first row).
 pub struct BlockCache {
-    inner: Mutex<lru::LruCache<(i64, i64), Arc<Rows>>>,
+    inner: Mutex<lru::LruCache<(i64, i64, i64), Arc<Rows>>>,
     budget: usize,
     used: Mutex<usize>,
 }
@@ -409,13 +426,13 @@ impl BlockCache {
         BlockCache { inner: Mutex::new(lru::LruCache::unbounded()), budget, used: Mutex::new(0) }
     }
 
-    fn get(&self, key: &(i64, i64)) -> Option<Arc<Rows>> {
+    fn get(&self, key: &(i64, i64, i64)) -> Option<Arc<Rows>> {
         self.inner.lock().expect("cache lock").get(key).cloned()
     }
 
-    fn put(&self, key: (i64, i64), rows: Arc<Rows>) {
+    fn put(&self, key: (i64, i64, i64), rows: Arc<Rows>) {
         let size = rows.heap_bytes();
-        if size > self.budget / 4 {
+        if size > self.budget / 2 {
             return;
         }
         let mut inner = self.inner.lock().expect("cache lock");

@@ -191,7 +191,7 @@ impl Model {
         match (shape.kind.as_str(), value) {
             ("structure", _) => self.validate_structure(shape_name, value, path, out),
             ("list", Value::Array(items)) => {
-                self.check_length(shape, items.len(), value, path, out);
+                self.check_length(shape, items.len(), || display_value(value), path, out);
                 let member = shape.member.as_ref().expect("list shapes have a member");
                 for (i, item) in items.iter().enumerate() {
                     let item_path = format!("{path}.{}.member", i + 1);
@@ -202,7 +202,7 @@ impl Model {
                 }
             }
             ("map", Value::Object(map)) => {
-                self.check_length(shape, map.len(), value, path, out);
+                self.check_length(shape, map.len(), || display_value(value), path, out);
                 let key = shape.key.as_ref().expect("map shapes have a key");
                 let val = shape.value.as_ref().expect("map shapes have a value");
                 for (k, v) in map {
@@ -231,10 +231,12 @@ impl Model {
     }
 
     fn validate_string(&self, shape_name: &str, shape: &Shape, s: &str, path: &str, out: &mut Vec<String>) {
-        // AWS counts string length in UTF-16 code units, as Java does.
-        let len = s.encode_utf16().count();
-        let shown = Value::String(s.to_owned());
-        self.check_length(shape, len, &shown, path, out);
+        // AWS counts string length in UTF-16 code units, as Java does. Only count when a
+        // bound exists: this runs over every message of a PutLogEvents batch.
+        if shape.min.is_some() || shape.max.is_some() {
+            let len = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
+            self.check_length(shape, len, || s.to_owned(), path, out);
+        }
         if self.patterns.get(shape_name).is_some_and(|re| !re.is_match(s)) {
             let pattern = shape.pattern.as_deref().unwrap_or_default();
             out.push(format!(
@@ -249,17 +251,19 @@ impl Model {
         }
     }
 
-    fn check_length(&self, shape: &Shape, len: usize, value: &Value, path: &str, out: &mut Vec<String>) {
-        let shown = display_value(value);
+    /// Checks a length against the shape's bounds; `shown` renders the value only when it is reported.
+    fn check_length(&self, shape: &Shape, len: usize, shown: impl Fn() -> String, path: &str, out: &mut Vec<String>) {
         if let Some(min) = shape.min.filter(|m| (len as f64) < *m) {
             out.push(format!(
-                "Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
+                "Value '{}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
+                shown(),
                 min as i64
             ));
         }
         if let Some(max) = shape.max.filter(|m| (len as f64) > *m) {
             out.push(format!(
-                "Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {}",
+                "Value '{}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {}",
+                shown(),
                 max as i64
             ));
         }
