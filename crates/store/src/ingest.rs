@@ -172,9 +172,11 @@ async fn flush(store: &Arc<Store>, batch: Vec<Pending>) {
 async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets: &[i64]) -> Result<Vec<usize>, StoreError> {
     let now = crate::maintenance::now_millis();
     let mut tx = store.db.begin().await?;
-    let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, created) VALUES (?, 0, ?, ?)")
+    let rows: i64 = batch.iter().map(|p| i64::from(p.count)).sum();
+    let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 0, ?, ?, ?)")
         .bind(key)
         .bind(size)
+        .bind(rows)
         .bind(now)
         .execute(&mut *tx)
         .await?
