@@ -49,6 +49,10 @@ pub(crate) struct PutRetentionPolicy {
 
 impl LogsService {
     pub(crate) async fn create_log_group(&self, ctx: &CallContext, req: CreateLogGroup) -> Result<Value, AwsError> {
+        // AWS: "Log group names can't start with the string aws/".
+        if req.log_group_name.starts_with("aws/") {
+            return Err(invalid("Log groups starting with AWS/ are reserved for AWS."));
+        }
         let new = NewLogGroup {
             account_id: ctx.account_id.clone(),
             region: ctx.region.clone(),
@@ -71,9 +75,10 @@ impl LogsService {
     pub(crate) async fn delete_log_group(&self, ctx: &CallContext, req: GroupName) -> Result<Value, AwsError> {
         let group = self.group(ctx, &req.log_group_name).await?;
         if group.deletion_protection {
+            // AWS: "Protecting log groups from deletion", Error handling.
             return Err(AwsError::client(
-                "OperationAbortedException",
-                "Log group deletion is not allowed while deletion protection is enabled.",
+                "ValidationException",
+                "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
             ));
         }
         match self.store.delete_log_group(&group).await {
@@ -92,25 +97,39 @@ impl LogsService {
         }
         let limit = req.limit.unwrap_or(50);
         let after = req.next_token.as_deref().map(|t| tokens::decode("groups", t)).transpose()?;
-        let mut groups = self
-            .store
-            .list_log_groups(
-                &ctx.account_id,
-                &ctx.region,
-                &GroupQuery {
-                    prefix: req.log_group_name_prefix.as_deref(),
-                    pattern: req.log_group_name_pattern.as_deref(),
-                    class: req.log_group_class.as_deref(),
-                    after: after.as_deref(),
-                    limit: limit + 1,
-                },
-            )
-            .await
-            .map_err(storage)?;
-        if let Some(ids) = &req.log_group_identifiers {
-            let names: Vec<String> = ids.iter().filter_map(|id| crate::group_name_from_identifier(ctx, id).ok()).collect();
-            groups.retain(|g| names.contains(&g.name));
-        }
+        let mut groups = match &req.log_group_identifiers {
+            // Looked up one by one (at most 50): filtering a page of the full listing
+            // would miss every named group beyond that page.
+            Some(ids) => {
+                let mut names: Vec<String> = ids.iter().filter_map(|id| crate::group_name_from_identifier(ctx, id).ok()).collect();
+                names.sort();
+                names.dedup();
+                let mut found = Vec::new();
+                for name in names.iter().filter(|n| after.as_deref().is_none_or(|a| n.as_str() > a)) {
+                    if let Some(g) = self.store.log_group(&ctx.account_id, &ctx.region, name).await.map_err(storage)?
+                        && req.log_group_class.as_deref().is_none_or(|c| c == g.log_group_class)
+                    {
+                        found.push(g);
+                    }
+                }
+                found
+            }
+            None => self
+                .store
+                .list_log_groups(
+                    &ctx.account_id,
+                    &ctx.region,
+                    &GroupQuery {
+                        prefix: req.log_group_name_prefix.as_deref(),
+                        pattern: req.log_group_name_pattern.as_deref(),
+                        class: req.log_group_class.as_deref(),
+                        after: after.as_deref(),
+                        limit: limit + 1,
+                    },
+                )
+                .await
+                .map_err(storage)?,
+        };
         let more = groups.len() as i64 > limit;
         groups.truncate(limit as usize);
         let brief = req.log_group_name_pattern.is_some();

@@ -58,12 +58,19 @@ pub struct LogsService {
     store: Arc<Store>,
     model: Model,
     limits: Limits,
+    /// Serializes tag additions so the 50-tag check and the write are one step.
+    tag_writes: tokio::sync::Mutex<()>,
 }
 
 impl LogsService {
     /// The service with its embedded botocore model.
     pub fn new(store: Arc<Store>, limits: Limits) -> Self {
-        LogsService { store, model: Model::parse(include_str!("../../wire/models/logs.json")), limits }
+        LogsService {
+            store,
+            model: Model::parse(include_str!("../../wire/models/logs.json")),
+            limits,
+            tag_writes: tokio::sync::Mutex::new(()),
+        }
     }
 }
 

@@ -87,6 +87,8 @@ impl LogsService {
 
     async fn add_tags(&self, ctx: &CallContext, name: &str, tags: &BTreeMap<String, String>, arn: Option<&str>) -> Result<Value, AwsError> {
         let group = self.group(ctx, name).await?;
+        // Concurrent calls would each see room for their tags and together pass 50.
+        let _serialized = self.tag_writes.lock().await;
         let mut merged = self.store.tags(group.id).await.map_err(storage)?;
         merged.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         if merged.len() > MAX_TAGS {

@@ -164,18 +164,18 @@ impl Model {
             return Ok(());
         };
         let mut problems = Vec::new();
-        self.validate_structure(&shape.shape, input, "", &mut problems);
+        self.validate_structure(&shape.shape, input, &Path::Root, &mut problems);
         if problems.is_empty() {
             return Ok(());
         }
         Err(validation_message(&problems))
     }
 
-    fn validate_structure(&self, shape_name: &str, value: &Value, path: &str, out: &mut Vec<String>) {
+    fn validate_structure(&self, shape_name: &str, value: &Value, path: &Path<'_>, out: &mut Vec<String>) {
         let shape = self.shape(shape_name);
         let Value::Object(obj) = value else { return };
         for (name, member) in &shape.members.0 {
-            let member_path = join_path(path, name);
+            let member_path = Path::Member(path, name);
             match obj.get(name) {
                 None | Some(Value::Null) if shape.required.contains(name) => {
                     out.push(format!("Value null at '{member_path}' failed to satisfy constraint: Member must not be null"));
@@ -186,7 +186,7 @@ impl Model {
         }
     }
 
-    fn validate_value(&self, shape_name: &str, value: &Value, path: &str, out: &mut Vec<String>) {
+    fn validate_value(&self, shape_name: &str, value: &Value, path: &Path<'_>, out: &mut Vec<String>) {
         let shape = self.shape(shape_name);
         match (shape.kind.as_str(), value) {
             ("structure", _) => self.validate_structure(shape_name, value, path, out),
@@ -194,11 +194,10 @@ impl Model {
                 self.check_length(shape, items.len(), || display_value(value), path, out);
                 let member = shape.member.as_ref().expect("list shapes have a member");
                 for (i, item) in items.iter().enumerate() {
-                    let item_path = format!("{path}.{}.member", i + 1);
                     if item.is_null() {
                         continue;
                     }
-                    self.validate_value(&member.shape, item, &item_path, out);
+                    self.validate_value(&member.shape, item, &Path::Item(path, i + 1), out);
                 }
             }
             ("map", Value::Object(map)) => {
@@ -206,8 +205,8 @@ impl Model {
                 let key = shape.key.as_ref().expect("map shapes have a key");
                 let val = shape.value.as_ref().expect("map shapes have a value");
                 for (k, v) in map {
-                    self.validate_value(&key.shape, &Value::String(k.clone()), &format!("{path}.key"), out);
-                    self.validate_value(&val.shape, v, &format!("{path}.{k}.member"), out);
+                    self.validate_value(&key.shape, &Value::String(k.clone()), &Path::Key(path), out);
+                    self.validate_value(&val.shape, v, &Path::Entry(path, k), out);
                 }
             }
             ("string", Value::String(s)) => self.validate_string(shape_name, shape, s, path, out),
@@ -230,7 +229,7 @@ impl Model {
         }
     }
 
-    fn validate_string(&self, shape_name: &str, shape: &Shape, s: &str, path: &str, out: &mut Vec<String>) {
+    fn validate_string(&self, shape_name: &str, shape: &Shape, s: &str, path: &Path<'_>, out: &mut Vec<String>) {
         // AWS counts string length in UTF-16 code units, as Java does. Only count when a
         // bound exists: this runs over every message of a PutLogEvents batch.
         if shape.min.is_some() || shape.max.is_some() {
@@ -252,7 +251,7 @@ impl Model {
     }
 
     /// Checks a length against the shape's bounds; `shown` renders the value only when it is reported.
-    fn check_length(&self, shape: &Shape, len: usize, shown: impl Fn() -> String, path: &str, out: &mut Vec<String>) {
+    fn check_length(&self, shape: &Shape, len: usize, shown: impl Fn() -> String, path: &Path<'_>, out: &mut Vec<String>) {
         if let Some(min) = shape.min.filter(|m| (len as f64) < *m) {
             out.push(format!(
                 "Value '{}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {}",
@@ -270,8 +269,27 @@ impl Model {
     }
 }
 
-fn join_path(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+/// Where a value sits in the input, rendered as AWS does (`logEvents.3.member.message`)
+/// only when a violation is reported: validation runs over every event of a batch.
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    Item(&'a Path<'a>, usize),
+    Key(&'a Path<'a>),
+    Entry(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member(Path::Root, name) => f.write_str(name),
+            Path::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Item(parent, i) => write!(f, "{parent}.{i}.member"),
+            Path::Key(parent) => write!(f, "{parent}.key"),
+            Path::Entry(parent, k) => write!(f, "{parent}.{k}.member"),
+        }
+    }
 }
 
 /// How AWS prints a value inside a validation message: strings bare, lists in brackets.

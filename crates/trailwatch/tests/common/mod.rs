@@ -118,6 +118,20 @@ impl Server {
         self.launch(Some(&addr));
     }
 
+    /// Starts the server again on the same port and data directory with other extra
+    /// `serve` flags (call after [`Server::stop`] or [`Server::kill`]).
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.extra_args = extra.iter().map(|s| s.to_string()).collect();
+        self.restart();
+    }
+
+    /// The body of `/_trailwatch/metrics` (Prometheus text format).
+    pub fn metrics(&self) -> String {
+        let raw = http_get(&self.addr(), "/_trailwatch/metrics").expect("metrics endpoint answers");
+        assert!(raw.starts_with("HTTP/1.1 200"), "metrics endpoint failed: {raw}");
+        raw.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+    }
+
     /// The server's process ID.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
@@ -207,4 +221,121 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The sum of every sample of metric `name` (exact name, e.g. `trailwatch_requests_total`
+/// or `trailwatch_request_duration_seconds_bucket`) whose labels include all of `labels`.
+/// `None` when no sample matches.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some(rest) = line.strip_prefix(name) else { continue };
+        let (label_text, value) = if let Some(r) = rest.strip_prefix('{') {
+            let Some((l, v)) = r.split_once('}') else { continue };
+            (l, v)
+        } else if rest.starts_with(' ') {
+            ("", rest)
+        } else {
+            continue;
+        };
+        let has = |k: &str, v: &str| label_text.split(',').any(|pair| pair == format!("{k}=\"{v}\""));
+        if !labels.iter().all(|(k, v)| has(k, v)) {
+            continue;
+        }
+        let v: f64 = value.trim().parse().unwrap_or_else(|_| panic!("bad sample line {line:?}"));
+        *found.get_or_insert(0.0) += v;
+    }
+    found
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, for at most `secs` seconds.
+pub async fn poll<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Creates a log group and the named streams in it.
+pub async fn create_group(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, streams: &[&str]) {
+    logs.create_log_group().log_group_name(group).send().await.unwrap();
+    for s in streams {
+        logs.create_log_stream().log_group_name(group).log_stream_name(*s).send().await.unwrap();
+    }
+}
+
+/// One PutLogEvents call that must be accepted whole.
+pub async fn put_events(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str, events: &[(i64, String)]) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    let batch: Vec<InputLogEvent> =
+        events.iter().map(|(ts, m)| InputLogEvent::builder().timestamp(*ts).message(m).build().unwrap()).collect();
+    let out = logs.put_log_events().log_group_name(group).log_stream_name(stream).set_log_events(Some(batch)).send().await.unwrap();
+    assert!(out.rejected_log_events_info().is_none(), "events were rejected: {:?}", out.rejected_log_events_info());
+}
+
+/// Every event of a stream, oldest first, read with GetLogEvents forward paging.
+pub async fn read_stream(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..100_000 {
+        let page = logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .limit(500)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        for e in page.events() {
+            out.push((e.timestamp().unwrap(), e.message().unwrap().to_owned()));
+        }
+        let next = page.next_forward_token().map(str::to_owned);
+        if page.events().is_empty() && next == token {
+            return out;
+        }
+        assert!(next.is_some(), "GetLogEvents returned no nextForwardToken");
+        token = next;
+    }
+    panic!("GetLogEvents paging of {group}/{stream} never ended");
+}
+
+/// Every event of a group as (stream, timestamp, message), read with FilterLogEvents paging.
+pub async fn filter_group(logs: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<(String, i64, String)> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = logs.filter_log_events().log_group_name(group).set_next_token(token.clone()).send().await.unwrap();
+        for e in page.events() {
+            out.push((e.log_stream_name().unwrap().to_owned(), e.timestamp().unwrap(), e.message().unwrap().to_owned()));
+        }
+        match page.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// DescribeLogGroups' storedBytes of one group.
+pub async fn stored_bytes(logs: &aws_sdk_cloudwatchlogs::Client, group: &str) -> i64 {
+    let out = logs.describe_log_groups().log_group_name_prefix(group).send().await.unwrap();
+    let g = out.log_groups().iter().find(|g| g.log_group_name() == Some(group)).unwrap_or_else(|| panic!("no log group {group}"));
+    g.stored_bytes().expect("storedBytes is reported")
+}
+
+/// Files under `dir` whose contents include `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| std::fs::read(p).map(|b| b.windows(needle.len()).any(|w| w == needle)).unwrap_or(false))
+        .collect()
 }
