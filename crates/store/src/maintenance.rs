@@ -14,6 +14,7 @@ use object_store::{ObjectStoreExt, PutPayload};
 use sqlx::{Sqlite, Transaction};
 
 use crate::codec::{self, Rows};
+use crate::crypto::Key;
 use crate::scan::{BlockRef, decode_unit};
 use crate::{Store, StoreError};
 
@@ -144,28 +145,29 @@ impl Store {
             return Ok(());
         }
         let key = self.group_key(group_id, &wrapped)?;
-        let mut rows = Rows::default();
-        let mut units: std::collections::HashMap<(i64, i64), bytes::Bytes> = Default::default();
+        let mut sealed_units = Vec::with_capacity(inputs.len());
+        let mut fetched: std::collections::HashMap<(i64, i64), bytes::Bytes> = Default::default();
         for b in &inputs {
-            let sealed = match units.get(&(b.segment_id, b.byte_offset)) {
+            let unit = match fetched.get(&(b.segment_id, b.byte_offset)) {
                 Some(u) => u.clone(),
                 None => {
                     let range = b.byte_offset as u64..(b.byte_offset + b.byte_length) as u64;
                     let sealed = self.objects.get_range(&ObjectPath::from(b.key.as_str()), range).await?;
-                    units.insert((b.segment_id, b.byte_offset), sealed.clone());
+                    fetched.insert((b.segment_id, b.byte_offset), sealed.clone());
                     sealed
                 }
             };
-            let unit = decode_unit(&key, group_id, b, &sealed)?;
-            for i in 0..unit.len() {
-                if unit.ts[i] >= cutoff {
-                    rows.push(unit.stream[i], unit.ts[i], unit.seq[i], unit.ingest[i], unit.message(i));
-                }
-            }
+            sealed_units.push(unit);
         }
-        drop(units);
-        let sorted = sort_rows(rows);
-        self.write_compacted(group_id, &key, &inputs, sorted, now).await
+        drop(fetched);
+        // Decoding, sorting and Parquet encoding are CPU-bound: keep them off the
+        // request threads so ingest latency does not suffer while we compact.
+        let object_key = crate::ingest::segment_key("compacted");
+        let (k, blocks, aad) = (key.clone(), inputs.clone(), compacted_aad(group_id, &object_key));
+        let built = tokio::task::spawn_blocking(move || build_compacted(&k, group_id, &blocks, &sealed_units, cutoff, &aad))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("compaction task: {e}")))??;
+        self.write_compacted(group_id, &object_key, &inputs, built, now).await
     }
 
     /// The blocks to rewrite: ingest blocks up to the size cap, and every block of a
@@ -196,22 +198,15 @@ impl Store {
     async fn write_compacted(
         &self,
         group_id: i64,
-        key: &crate::crypto::Key,
+        object_key: &str,
         inputs: &[BlockRef],
-        rows: Rows,
+        built: Compacted,
         now: i64,
     ) -> Result<(), StoreError> {
-        let object_key = crate::ingest::segment_key("compacted");
-        let (sealed, streams) = if rows.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            let parquet = codec::encode_parquet(&rows)?;
-            let sealed = key.seal(&parquet, &compacted_aad(group_id, &object_key));
-            (sealed, stream_runs(&rows))
-        };
+        let Compacted { sealed, streams, rows } = built;
         let size = sealed.len() as i64;
         if !streams.is_empty() {
-            self.objects.put(&ObjectPath::from(object_key.as_str()), PutPayload::from(sealed)).await?;
+            self.objects.put(&ObjectPath::from(object_key), PutPayload::from(sealed)).await?;
         }
         let mut tx = self.db.begin().await?;
         let mut removed_stored = 0i64;
@@ -230,9 +225,9 @@ impl Store {
         let mut added_stored = 0i64;
         if !streams.is_empty() {
             let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 1, ?, ?, ?)")
-                .bind(&object_key)
+                .bind(object_key)
                 .bind(size)
-                .bind(rows.len() as i64)
+                .bind(rows)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?
@@ -318,6 +313,40 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A compacted segment ready to write: sealed Parquet bytes and the streams in it.
+struct Compacted {
+    sealed: Vec<u8>,
+    streams: Vec<StreamRun>,
+    rows: i64,
+}
+
+/// Decodes the input blocks, drops events past retention, sorts by (stream, timestamp,
+/// seq), encodes Parquet and seals it.
+fn build_compacted(
+    key: &Key,
+    group_id: i64,
+    blocks: &[BlockRef],
+    sealed: &[bytes::Bytes],
+    cutoff: i64,
+    aad: &[u8],
+) -> Result<Compacted, StoreError> {
+    let mut rows = Rows::default();
+    for (b, unit) in blocks.iter().zip(sealed) {
+        let unit = decode_unit(key, group_id, b, unit)?;
+        for i in 0..unit.len() {
+            if unit.ts[i] >= cutoff {
+                rows.push(unit.stream[i], unit.ts[i], unit.seq[i], unit.ingest[i], unit.message(i));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Ok(Compacted { sealed: Vec::new(), streams: Vec::new(), rows: 0 });
+    }
+    let rows = sort_rows(rows);
+    let parquet = codec::encode_parquet(&rows)?;
+    Ok(Compacted { sealed: key.seal(&parquet, aad), streams: stream_runs(&rows), rows: rows.len() as i64 })
 }
 
 /// Sorts rows by (stream, timestamp, seq).

@@ -107,13 +107,23 @@ pub mod indexmap_like {
 
     impl<'de> Deserialize<'de> for OrderedMembers {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-            let mut out = Vec::with_capacity(map.len());
-            for (name, v) in map {
-                let r: ShapeRef = serde_json::from_value(v).map_err(serde::de::Error::custom)?;
-                out.push((name, r));
+            // Read the map entry by entry: the document order is the wire order of
+            // Query/XML members, whatever map type serde_json is built with.
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = OrderedMembers;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a map of structure members")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedMembers, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some((name, r)) = map.next_entry::<String, ShapeRef>()? {
+                        out.push((name, r));
+                    }
+                    Ok(OrderedMembers(out))
+                }
             }
-            Ok(OrderedMembers(out))
+            d.deserialize_map(Visitor)
         }
     }
 
