@@ -50,3 +50,21 @@ pub fn proc_field(text: &str, key: &str) -> Option<String> {
 pub fn parse_kb(value: &str) -> Option<u64> {
     value.split_whitespace().next()?.parse().ok()
 }
+
+/// CPU seconds (user + system) a process has used so far: `pid`, or this process.
+///
+/// Read from `/proc/PID/stat` fields 14 and 15, in clock ticks of 1/100 s (Linux's
+/// USER_HZ on every architecture this runs on).
+pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name (field 2) may hold spaces; fields after it start past the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}

@@ -253,7 +253,9 @@ async fn run_phases(args: &Args, target: &Target, report: &mut Report) -> Result
 
     let (large, small) = generate_pools(args);
 
+    let cpu_before = (machine::cpu_seconds(target.pid), machine::cpu_seconds(None));
     let full = ingest_full(args, &clients, group, &mut streams, &large, report).await?;
+    report_ingest_cpu(target.pid, cpu_before, &full, report);
     ingest_half(args, &clients, group, &mut streams, &large, &full, report).await?;
     ingest_small(args, &clients, group, &mut streams, &small, report).await?;
 
@@ -313,6 +315,32 @@ async fn ingest_full(
     figure("ingest 1MB batches latency", full.latency.text());
     report.set("ingest_large", full.json());
     Ok(full)
+}
+
+/// Where the CPU of the 1 MB phase went: server and bench client share these cores,
+/// so the server's own cost per GB is the figure that carries over to other machines.
+fn report_ingest_cpu(pid: Option<u32>, before: (Option<f64>, Option<f64>), full: &LoadResult, report: &mut Report) {
+    let gb = full.bytes as f64 / 1e9;
+    let (Some(server_before), Some(client_before)) = before else { return };
+    let (Some(server_after), Some(client_after)) = (machine::cpu_seconds(pid), machine::cpu_seconds(None)) else { return };
+    if pid.is_none() || gb <= 0.0 {
+        return;
+    }
+    let (server, client) = (server_after - server_before, client_after - client_before);
+    figure(
+        "ingest 1MB CPU",
+        format!(
+            "server {:.1} CPU-s ({:.1} CPU-s per GB), bench clients {:.1} CPU-s ({:.1} CPU-s per GB)",
+            server,
+            server / gb,
+            client,
+            client / gb
+        ),
+    );
+    report.set(
+        "ingest_large_cpu",
+        json!({"server_cpu_s": server, "server_cpu_s_per_gb": server / gb, "client_cpu_s": client, "client_cpu_s_per_gb": client / gb}),
+    );
 }
 
 /// Phase 3: the same clients paced to half of phase 2's MB/s.

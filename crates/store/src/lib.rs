@@ -88,6 +88,8 @@ pub struct Store {
     pub(crate) cache: scan::BlockCache,
     pub(crate) committer: ingest::Committer,
     pub(crate) config: StoreConfig,
+    /// When this process opened the store; objects written since are never orphans.
+    pub(crate) opened_at_millis: i64,
 }
 
 impl Store {
@@ -107,6 +109,7 @@ impl Store {
             cache: scan::BlockCache::new(config.cache_bytes),
             committer: ingest::Committer::start(weak.clone(), config.commit_window),
             config,
+            opened_at_millis: maintenance::now_millis(),
         });
         Ok(store)
     }

@@ -45,6 +45,9 @@ impl Default for MaintenanceConfig {
     }
 }
 
+/// How much older than this process an unregistered object must be to be an orphan.
+const ORPHAN_MARGIN_MS: i64 = 2_000;
+
 /// Milliseconds since the Unix epoch.
 pub fn now_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -292,13 +295,17 @@ impl Store {
     }
 
     /// Deletes objects the catalog never registered (a crash between write and commit).
+    ///
+    /// Only objects older than this process count: one written since we opened may be
+    /// between its write and its catalog commit, about to be acknowledged. The margin
+    /// covers coarse file timestamps.
     async fn remove_orphans(&self) -> Result<(), StoreError> {
-        let horizon = time::OffsetDateTime::now_utc() - self.config.maintenance.grace;
+        let horizon = self.opened_at_millis - ORPHAN_MARGIN_MS;
         let mut listing = self.objects.list(None);
         let mut orphans = Vec::new();
         while let Some(meta) = listing.next().await {
             let meta = meta?;
-            if meta.last_modified.timestamp() > horizon.unix_timestamp() {
+            if meta.last_modified.timestamp_millis() >= horizon {
                 continue;
             }
             let known: Option<i64> =
