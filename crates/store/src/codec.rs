@@ -17,7 +17,7 @@ use crate::StoreError;
 /// zstd level for freshly ingested blocks: fast, because it is on the ingest path.
 const INGEST_ZSTD_LEVEL: i32 = 1;
 /// zstd level inside compacted Parquet segments: smaller, because it runs in the background.
-const COMPACT_ZSTD_LEVEL: i32 = 6;
+const COMPACT_ZSTD_LEVEL: i32 = 3;
 /// Rows per Parquet row group: small enough that reading one stream skips most of a file.
 const ROW_GROUP_ROWS: usize = 16 * 1024;
 

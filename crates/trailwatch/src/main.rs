@@ -26,6 +26,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -35,7 +36,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Serve(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            // Decoding, compaction and file I/O run on blocking threads; a bounded pool
+            // keeps their buffers (and the allocator arenas behind them) bounded too.
+            let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
             runtime.block_on(serve(args))
         }
     }
@@ -57,6 +60,17 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), "starting");
     server::serve(config, store, listener, shutdown_signal()).await
+}
+
+/// Caps glibc's per-thread malloc arenas at two. Ingest and decoding allocate large
+/// buffers on many threads; with one arena per thread, freed memory stays reserved in
+/// each and the resident set grew to ~750 MB under the benchmark, against ~490 MB capped.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
