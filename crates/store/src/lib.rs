@@ -9,6 +9,7 @@
 //! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
+mod background;
 pub mod catalog;
 pub mod codec;
 pub mod crypto;

@@ -163,13 +163,11 @@ impl Store {
             sealed_units.push(unit);
         }
         drop(fetched);
-        // Decoding, sorting and Parquet encoding are CPU-bound: keep them off the
-        // request threads so ingest latency does not suffer while we compact.
+        // Decoding, sorting and Parquet encoding are CPU-bound: run them on the
+        // low-priority background thread so requests keep the cores when they need them.
         let object_key = crate::ingest::segment_key("compacted");
         let (k, blocks, aad) = (key.clone(), inputs.clone(), compacted_aad(group_id, &object_key));
-        let built = tokio::task::spawn_blocking(move || build_compacted(&k, group_id, &blocks, &sealed_units, cutoff, &aad))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("compaction task: {e}")))??;
+        let built = crate::background::run(move || build_compacted(&k, group_id, &blocks, &sealed_units, cutoff, &aad)).await?;
         self.write_compacted(group_id, &object_key, &inputs, built, now).await
     }
 
