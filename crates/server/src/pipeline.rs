@@ -78,7 +78,7 @@ pub async fn handle(
     let protocol = route.service.protocol();
     let op_name = route.operation.clone().unwrap_or_default();
     let service_name = route.service.model().signing_name().to_owned();
-    let result = execute(&p, &route, &method, &uri, &headers, &body, &request_id, peer).await;
+    let result = execute(&p, &route, &method, &uri, &headers, &body, &request_id).await;
     let response = match result {
         Ok((op, output)) => success(&*route.service, op, &output, &request_id),
         Err(err) => error(&*route.service, protocol, &err, &request_id),
@@ -89,7 +89,6 @@ pub async fn handle(
 }
 
 /// Runs the pipeline's steps after routing; returns the operation and its output.
-#[allow(clippy::too_many_arguments)]
 async fn execute(
     p: &Pipeline,
     route: &Route,
@@ -98,7 +97,6 @@ async fn execute(
     headers: &HeaderMap,
     body: &Bytes,
     request_id: &str,
-    _peer: SocketAddr,
 ) -> Result<(&'static OperationSpec, Value), AwsError> {
     let protocol = route.service.protocol();
     let (ctx_principal, region) = authenticate(p, route, method, uri, headers, body)?;
