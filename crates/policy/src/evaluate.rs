@@ -1,0 +1,156 @@
+//! Deciding a request against a set of policies of one kind.
+//!
+//! Within one set (IAM User Guide, "Policy evaluation logic"): a matching Deny statement is an
+//! explicit deny and wins; otherwise a matching Allow statement allows; otherwise the request
+//! is implicitly denied. A statement matches when its action, resource and principal elements
+//! match and every condition clause holds. Combining sets (identity ∪, session ∩, resource,
+//! trust, boundaries) is the caller's.
+
+use crate::context::RequestContext;
+use crate::document::{Effect, Policy, Statement};
+use crate::matching::ArnView;
+use crate::spans::Position;
+
+/// The outcome of evaluating one set of policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// An Allow statement matched and no Deny did.
+    Allow,
+    /// A Deny statement matched.
+    ExplicitDeny,
+    /// No statement matched.
+    ImplicitDeny,
+}
+
+/// A statement that decided the outcome, for SimulatePolicy's `MatchedStatements`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedStatement {
+    /// Index of the policy in the slice passed to [`explain`].
+    pub policy_index: usize,
+    /// Index of the statement within its policy.
+    pub statement_index: usize,
+    /// The statement's Sid.
+    pub sid: Option<String>,
+    /// The statement's Effect.
+    pub effect: Effect,
+    /// Where the statement starts in its policy's text (IAM's `StartPosition`).
+    pub start_position: Option<Position>,
+    /// Just past where the statement ends (IAM's `EndPosition`).
+    pub end_position: Option<Position>,
+}
+
+/// A decision and why, for SimulatePrincipalPolicy / SimulateCustomPolicy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// Same as [`decide`] answers.
+    pub decision: Decision,
+    /// The statements that decided: the matching Deny statements for an explicit deny, the
+    /// matching Allow statements for an allow, none for an implicit deny.
+    pub matched_statements: Vec<MatchedStatement>,
+    /// Context keys (lowercased, sorted) that statements whose action, resource and principal
+    /// matched needed for their conditions or variables, but that the request lacks.
+    pub missing_context_values: Vec<String>,
+}
+
+/// The request with its resource cut into ARN parts once, shared by every statement.
+struct Prepared<'a> {
+    ctx: &'a RequestContext,
+    arn: ArnView<'a>,
+}
+
+impl Statement {
+    /// Whether the action, resource and principal elements match (conditions aside).
+    fn targets(&self, req: &Prepared<'_>) -> bool {
+        let ctx = req.ctx;
+        let (not_action, actions) = &self.actions;
+        if actions.iter().any(|a| a.matches(&ctx.action)) == *not_action {
+            return false;
+        }
+        if let Some((not_resource, resources)) = &self.resources
+            && resources.iter().any(|r| r.matches(&req.arn, ctx)) == *not_resource
+        {
+            return false;
+        }
+        if let Some((not_principal, principals)) = &self.principal
+            && principals.names(ctx.principal.as_ref()) == *not_principal
+        {
+            return false;
+        }
+        true
+    }
+
+    fn conditions_hold(&self, ctx: &RequestContext) -> bool {
+        self.conditions.iter().all(|c| c.holds(ctx))
+    }
+}
+
+/// Union evaluation over a set of policies of one kind: any matching Deny -> ExplicitDeny,
+/// else any matching Allow -> Allow, else ImplicitDeny.
+///
+/// Allocates nothing on the common path; only policy variables, `BinaryEquals` and
+/// case-insensitive matching of non-ASCII text allocate.
+pub fn decide(policies: &[&Policy], request: &RequestContext) -> Decision {
+    let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
+    let mut allowed = false;
+    for policy in policies {
+        for s in &policy.statements {
+            // Once allowed, only a Deny can change the answer.
+            if allowed && s.effect == Effect::Allow {
+                continue;
+            }
+            if s.targets(&req) && s.conditions_hold(request) {
+                match s.effect {
+                    Effect::Deny => return Decision::ExplicitDeny,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed { Decision::Allow } else { Decision::ImplicitDeny }
+}
+
+/// Same decision plus the why, for SimulatePrincipalPolicy / SimulateCustomPolicy.
+pub fn explain(policies: &[&Policy], request: &RequestContext) -> Explanation {
+    let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
+    let (mut allows, mut denies, mut missing) = (Vec::new(), Vec::new(), Vec::new());
+    for (policy_index, policy) in policies.iter().enumerate() {
+        for (statement_index, s) in policy.statements.iter().enumerate() {
+            if !s.targets(&req) {
+                continue;
+            }
+            missing.extend(s.required.iter().filter(|k| request.get_lowercase(k).is_none()).cloned());
+            if !s.conditions_hold(request) {
+                continue;
+            }
+            let matched = MatchedStatement {
+                policy_index,
+                statement_index,
+                sid: s.sid.clone(),
+                effect: s.effect,
+                start_position: s.start_position(),
+                end_position: s.end_position(),
+            };
+            match s.effect {
+                Effect::Deny => denies.push(matched),
+                Effect::Allow => allows.push(matched),
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    let (decision, matched_statements) = if !denies.is_empty() {
+        (Decision::ExplicitDeny, denies)
+    } else if !allows.is_empty() {
+        (Decision::Allow, allows)
+    } else {
+        (Decision::ImplicitDeny, Vec::new())
+    };
+    Explanation { decision, matched_statements, missing_context_values: missing }
+}
+
+impl Policy {
+    /// [`decide`] for this policy alone.
+    pub fn decide(&self, request: &RequestContext) -> Decision {
+        decide(&[self], request)
+    }
+}

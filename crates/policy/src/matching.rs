@@ -1,0 +1,321 @@
+//! Wildcard patterns for actions, resource ARNs and condition values.
+//!
+//! Patterns are compiled once per document. Matching does not allocate unless the pattern
+//! holds a policy variable (its resolved pieces are gathered into a small vector).
+//!
+//! - Actions: `service:Operation`, case-insensitive, `*` and `?` anywhere ("IAM JSON policy
+//!   elements: Action").
+//! - Resource ARNs: `arn:partition:service:region:account:resource`, case-sensitive, each of
+//!   the six colon-separated parts matched on its own ("…: Resource", and the ARN condition
+//!   operators: "Each of the six colon-delimited components of the ARN is checked
+//!   separately"). The resource part is everything after the fifth colon, so a `*` there
+//!   crosses `/` and `:` (`log-group:/aws/rds/*` covers `log-group:/aws/rds/x:log-stream:y`),
+//!   while a `*` in the region part cannot swallow the account.
+
+use crate::context::RequestContext;
+use crate::variables::{Syntax, Tok, Var, tokenize, variable_keys};
+
+/// A piece of a pattern, ready to match: resolved text or a wildcard.
+#[derive(Debug, Clone, Copy)]
+enum Piece<'a> {
+    Lit(&'a str),
+    Star,
+    One,
+}
+
+/// A compiled wildcard pattern (or a plain value when it has no wildcards).
+#[derive(Debug, Clone)]
+pub(crate) struct Glob {
+    toks: Vec<Tok>,
+    fold: bool,
+    has_vars: bool,
+    /// The pattern is a lone `*` (the most common case: answered without looking).
+    any: bool,
+}
+
+impl Glob {
+    /// Compiles `text` under `syntax`.
+    pub(crate) fn new(text: &str, syntax: Syntax) -> Glob {
+        let toks = tokenize(text, syntax);
+        let has_vars = toks.iter().any(|t| matches!(t, Tok::Var(_) | Tok::Broken));
+        let any = toks == [Tok::Star];
+        Glob { toks, fold: syntax.fold, has_vars, any }
+    }
+
+    /// Whether `text` matches, resolving variables from `ctx`.
+    pub(crate) fn matches(&self, text: &str, ctx: &RequestContext) -> bool {
+        if self.any {
+            return true;
+        }
+        if self.fold && !text.is_ascii() {
+            // Matching folds ASCII only; other letters are compared through their lowercase.
+            return self.matches_folded(&text.to_lowercase(), ctx);
+        }
+        self.matches_folded(text, ctx)
+    }
+
+    fn matches_folded(&self, text: &str, ctx: &RequestContext) -> bool {
+        if !self.has_vars {
+            return glob_match(&self.toks, text.as_bytes(), self.fold, tok_piece);
+        }
+        match self.resolve(ctx) {
+            Some(pieces) => glob_match(&pieces, text.as_bytes(), self.fold, |p| *p),
+            None => false,
+        }
+    }
+
+    fn resolve<'a>(&'a self, ctx: &'a RequestContext) -> Option<Vec<Piece<'a>>> {
+        let mut pieces = Vec::with_capacity(self.toks.len());
+        for tok in &self.toks {
+            pieces.push(match tok {
+                Tok::Lit(s) => Piece::Lit(s),
+                Tok::Star => Piece::Star,
+                Tok::One => Piece::One,
+                Tok::Var(v) => Piece::Lit(v.resolve(ctx)?),
+                Tok::Broken => return None,
+            });
+        }
+        Some(pieces)
+    }
+
+    /// The variables this pattern reads.
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &Var> {
+        variable_keys(&self.toks)
+    }
+}
+
+fn tok_piece(tok: &Tok) -> Piece<'_> {
+    match tok {
+        Tok::Lit(s) => Piece::Lit(s),
+        Tok::Star => Piece::Star,
+        Tok::One => Piece::One,
+        // Only patterns without variables take this path.
+        Tok::Var(_) | Tok::Broken => Piece::Lit("\u{0}${unresolved}"),
+    }
+}
+
+/// Length of the UTF-8 character starting with byte `b`.
+fn char_len(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
+fn lit_at(text: &[u8], at: usize, lit: &[u8], fold: bool) -> bool {
+    let Some(window) = text.get(at..at + lit.len()) else {
+        return false;
+    };
+    if fold { window.iter().zip(lit).all(|(a, b)| a.to_ascii_lowercase() == b.to_ascii_lowercase()) } else { window == lit }
+}
+
+/// Glob matching with one backtrack point: on a mismatch, the last `*` takes one more
+/// character. Linear in practice, `O(pattern × text)` at worst, no recursion.
+fn glob_match<P>(pattern: &[P], text: &[u8], fold: bool, view: impl Fn(&P) -> Piece<'_>) -> bool {
+    let (mut pi, mut ti) = (0, 0);
+    // (pattern index just after the last `*`, text index that `*` would resume from)
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if let Some(p) = pattern.get(pi) {
+            match view(p) {
+                Piece::Star => {
+                    star = Some((pi + 1, ti));
+                    pi += 1;
+                    continue;
+                }
+                Piece::One if ti < text.len() => {
+                    ti += char_len(text[ti]);
+                    pi += 1;
+                    continue;
+                }
+                Piece::Lit(l) if lit_at(text, ti, l.as_bytes(), fold) => {
+                    ti += l.len();
+                    pi += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        } else if ti == text.len() {
+            return true;
+        }
+        match star {
+            Some((sp, st)) if st < text.len() => {
+                let next = st + char_len(text[st]);
+                star = Some((sp, next));
+                pi = sp;
+                ti = next;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Byte offsets of the first five colons of an ARN, found once per request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ArnView<'a> {
+    text: &'a str,
+    colons: [usize; 5],
+    count: usize,
+}
+
+impl<'a> ArnView<'a> {
+    /// Finds the colons of `text` (any string: one that is no ARN just has fewer parts).
+    pub(crate) fn new(text: &'a str) -> ArnView<'a> {
+        let mut colons = [0; 5];
+        let mut count = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b':' {
+                colons[count] = i;
+                count += 1;
+                if count == 5 {
+                    break;
+                }
+            }
+        }
+        ArnView { text, colons, count }
+    }
+
+    /// Part `i` of the text cut into `n` parts (the last part keeps any further colons).
+    fn part(&self, i: usize, n: usize) -> Option<&'a str> {
+        if n == 0 || self.count < n - 1 {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.colons[i - 1] + 1 };
+        let end = if i + 1 == n { self.text.len() } else { self.colons[i] };
+        self.text.get(start..end)
+    }
+}
+
+/// A compiled Resource / NotResource entry, or an ARN condition value.
+#[derive(Debug, Clone)]
+pub(crate) enum ArnPattern {
+    /// `"*"`: every resource, including the `*` of actions without resource types.
+    Any,
+    /// The colon-separated parts, each a pattern; only the sixth may hold variables.
+    Parts(Vec<Glob>),
+}
+
+impl ArnPattern {
+    /// Compiles `text`; `variables` is whether the document substitutes `${…}`.
+    pub(crate) fn new(text: &str, variables: bool) -> ArnPattern {
+        if text == "*" {
+            return ArnPattern::Any;
+        }
+        let prefix = Syntax { wildcards: true, variables: false, fold: false };
+        // Variables are allowed only after the fifth colon (IAM User Guide, "Policy variables:
+        // Resource element"); before it `${…}` is plain text, so the cut is made on the raw text.
+        let mut parts = Vec::with_capacity(6);
+        let mut rest = text;
+        while parts.len() < 5 {
+            match rest.split_once(':') {
+                Some((head, tail)) => {
+                    parts.push(Glob::new(head, prefix));
+                    rest = tail;
+                }
+                None => break,
+            }
+        }
+        let last = Syntax { variables: variables && parts.len() == 5, ..prefix };
+        parts.push(Glob::new(rest, last));
+        ArnPattern::Parts(parts)
+    }
+
+    /// Whether the resource (already cut by [`ArnView::new`]) matches.
+    pub(crate) fn matches(&self, arn: &ArnView<'_>, ctx: &RequestContext) -> bool {
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Parts(parts) => {
+                let n = parts.len();
+                parts.iter().enumerate().all(|(i, glob)| arn.part(i, n).is_some_and(|p| glob.matches(p, ctx)))
+            }
+        }
+    }
+
+    /// The variables this pattern reads.
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &Var> {
+        let parts: &[Glob] = match self {
+            ArnPattern::Any => &[],
+            ArnPattern::Parts(p) => p,
+        };
+        parts.iter().flat_map(Glob::variables)
+    }
+}
+
+/// A compiled Action / NotAction entry: case-insensitive, wildcards, no variables.
+#[derive(Debug, Clone)]
+pub(crate) struct ActionPattern(Glob);
+
+impl ActionPattern {
+    /// Compiles an action pattern such as `logs:Put*`.
+    pub(crate) fn new(text: &str) -> ActionPattern {
+        ActionPattern(Glob::new(text, Syntax { wildcards: true, variables: false, fold: true }))
+    }
+
+    /// Whether `action` (in any case) matches.
+    pub(crate) fn matches(&self, action: &str) -> bool {
+        self.0.any || glob_match(&self.0.toks, action.as_bytes(), true, tok_piece)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> RequestContext {
+        let mut c = RequestContext::new("s3:GetObject", "*");
+        c.set("aws:username", "alice");
+        c
+    }
+
+    fn like(pattern: &str, text: &str) -> bool {
+        Glob::new(pattern, Syntax { wildcards: true, variables: true, fold: false }).matches(text, &ctx())
+    }
+
+    #[test]
+    fn glob_basics() {
+        assert!(like("*", ""));
+        assert!(like("a*", "a"));
+        assert!(like("a*c", "abbbc"));
+        assert!(!like("a*c", "abbb"));
+        assert!(like("a?c", "abc"));
+        assert!(!like("a?c", "ac"));
+        assert!(like("*a*b*c*", "xxaxxbxxcxx"));
+        assert!(!like("*a*b*c*", "xxaxxcxxbxx"));
+        assert!(like("h?llo", "hällo"));
+        assert!(like("home/${aws:username}/*", "home/alice/x"));
+        assert!(!like("home/${aws:username}/*", "home/bob/x"));
+        assert!(!like("${aws:nothing}", ""));
+        assert!(like("${aws:nothing, ''}", ""));
+    }
+
+    #[test]
+    fn resolved_text_is_literal() {
+        let mut c = ctx();
+        c.set("aws:username", "a*");
+        let g = Glob::new("${aws:username}", Syntax { wildcards: true, variables: true, fold: false });
+        assert!(g.matches("a*", &c));
+        assert!(!g.matches("abc", &c));
+    }
+
+    #[test]
+    fn arn_parts() {
+        let c = ctx();
+        let m = |p: &str, r: &str| ArnPattern::new(p, true).matches(&ArnView::new(r), &c);
+        assert!(m("arn:aws:logs:*:*:log-group:/aws/rds/*", "arn:aws:logs:us-east-1:1:log-group:/aws/rds/x:log-stream:y"));
+        assert!(!m("arn:aws:logs:*:*:log-group:/aws/rds/*", "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/x"));
+        assert!(!m("arn:aws:someservice:*:111122223333:finance/*", "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/d"));
+        assert!(m("arn:aws:s3:::bucket/${aws:username}/*", "arn:aws:s3:::bucket/alice/k"));
+        assert!(!m("arn:aws:s3:::bucket/*", "*"));
+        assert!(m("*", "*"));
+        assert!(m("arn:aws:*", "arn:aws:s3:::b"));
+    }
+
+    #[test]
+    fn actions_ignore_case() {
+        assert!(ActionPattern::new("logs:Put*").matches("LOGS:putlogevents"));
+        assert!(!ActionPattern::new("logs:Put*").matches("logs:GetLogEvents"));
+        assert!(ActionPattern::new("*").matches("anything"));
+    }
+}
