@@ -47,8 +47,9 @@ pub struct Explanation {
     /// The statements that decided: the matching Deny statements for an explicit deny, the
     /// matching Allow statements for an allow, none for an implicit deny.
     pub matched_statements: Vec<MatchedStatement>,
-    /// Context keys (lowercased, sorted) that statements whose action, resource and principal
-    /// matched needed for their conditions or variables, but that the request lacks.
+    /// Context keys (lowercased, sorted) that the statements whose action and principal match
+    /// need for their conditions or variables (those without a default), but that the request
+    /// lacks, for SimulatePolicy's `MissingContextValues`.
     pub missing_context_values: Vec<String>,
 }
 
@@ -61,14 +62,12 @@ struct Prepared<'a> {
 impl Statement {
     /// Whether the action, resource and principal elements match (conditions aside).
     fn targets(&self, req: &Prepared<'_>) -> bool {
-        let ctx = req.ctx;
+        self.action_and_principal_match(req.ctx) && self.resource_matches(req)
+    }
+
+    fn action_and_principal_match(&self, ctx: &RequestContext) -> bool {
         let (not_action, actions) = &self.actions;
         if actions.iter().any(|a| a.matches(&ctx.action)) == *not_action {
-            return false;
-        }
-        if let Some((not_resource, resources)) = &self.resources
-            && resources.iter().any(|r| r.matches(&req.arn, ctx)) == *not_resource
-        {
             return false;
         }
         if let Some((not_principal, principals)) = &self.principal
@@ -77,6 +76,13 @@ impl Statement {
             return false;
         }
         true
+    }
+
+    fn resource_matches(&self, req: &Prepared<'_>) -> bool {
+        match &self.resources {
+            Some((not_resource, resources)) => resources.iter().any(|r| r.matches(&req.arn, req.ctx)) != *not_resource,
+            None => true,
+        }
     }
 
     fn conditions_hold(&self, ctx: &RequestContext) -> bool {
@@ -115,11 +121,13 @@ pub fn explain(policies: &[&Policy], request: &RequestContext) -> Explanation {
     let (mut allows, mut denies, mut missing) = (Vec::new(), Vec::new(), Vec::new());
     for (policy_index, policy) in policies.iter().enumerate() {
         for (statement_index, s) in policy.statements.iter().enumerate() {
-            if !s.targets(&req) {
+            if !s.action_and_principal_match(request) {
                 continue;
             }
+            // Keys are gathered before the resource is looked at: a Resource whose variable
+            // cannot be resolved is exactly a case of a missing context value.
             missing.extend(s.required.iter().filter(|k| request.get_lowercase(k).is_none()).cloned());
-            if !s.conditions_hold(request) {
+            if !s.resource_matches(&req) || !s.conditions_hold(request) {
                 continue;
             }
             let matched = MatchedStatement {
