@@ -174,7 +174,7 @@ impl Clause {
         let found = ctx.get_lowercase(&self.key);
         if let Values::Null(wanted) = &self.values {
             let absent = found.is_none();
-            return wanted.iter().any(|w| *w == Some(absent));
+            return wanted.contains(&Some(absent));
         }
         let op = self.operator;
         let Some(request_values) = found else {
@@ -266,9 +266,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let ok = !(int.is_empty() && frac.is_empty())
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit());
+    let ok = !(int.is_empty() && frac.is_empty()) && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit());
     if !ok {
         return None;
     }

@@ -17,7 +17,8 @@ pub struct RequestContext {
     pub resource: String,
     /// Who is calling; `None` is treated like [`Principal::Anonymous`] by Principal elements.
     pub principal: Option<Principal>,
-    /// Context keys, lowercased and sorted, so lookups are a binary search with no hashing.
+    /// Context keys, lowercased, sorted by [`key_order`]: lookups are a binary search with no
+    /// hashing, and most comparisons stop at the lengths.
     keys: Vec<(String, Vec<String>)>,
 }
 
@@ -46,7 +47,7 @@ impl RequestContext {
     {
         let values: Vec<String> = values.into_iter().map(Into::into).collect();
         let key = key.to_lowercase();
-        match self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        match self.keys.binary_search_by(|(k, _)| key_order(k, &key)) {
             Ok(i) => self.keys[i].1 = values,
             Err(i) => self.keys.insert(i, (key, values)),
         }
@@ -56,7 +57,7 @@ impl RequestContext {
     /// Adds `value` to the values of `key`.
     pub fn add(&mut self, key: &str, value: impl Into<String>) -> &mut RequestContext {
         let key = key.to_lowercase();
-        match self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        match self.keys.binary_search_by(|(k, _)| key_order(k, &key)) {
             Ok(i) => self.keys[i].1.push(value.into()),
             Err(i) => self.keys.insert(i, (key, vec![value.into()])),
         }
@@ -66,7 +67,7 @@ impl RequestContext {
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) -> &mut RequestContext {
         let key = lower(key);
-        if let Ok(i) = self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        if let Ok(i) = self.keys.binary_search_by(|(k, _)| key_order(k, &key)) {
             self.keys.remove(i);
         }
         self
@@ -77,17 +78,22 @@ impl RequestContext {
         self.get_lowercase(&lower(key))
     }
 
-    /// Every key present, lowercased, in sorted order.
+    /// Every key present, lowercased, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.as_str())
     }
 
     /// [`RequestContext::get`] for a key that is already lowercase: the evaluator's path.
     pub(crate) fn get_lowercase(&self, key: &str) -> Option<&[String]> {
-        let i = self.keys.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        let i = self.keys.binary_search_by(|(k, _)| key_order(k, key)).ok()?;
         let values = &self.keys[i].1;
         (!values.is_empty()).then_some(values.as_slice())
     }
+}
+
+/// Shorter keys first, then bytewise.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.bytes().cmp(b.bytes()))
 }
 
 fn lower(key: &str) -> Cow<'_, str> {

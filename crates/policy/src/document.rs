@@ -15,8 +15,8 @@ use crate::error::{PolicyError, messages};
 use crate::matching::{ActionPattern, ArnPattern};
 use crate::principal::PrincipalSet;
 use crate::spans::{Position, positions, statement_ranges};
-use crate::variables::Var;
 use crate::validate;
+use crate::variables::Var;
 
 /// The two policy language versions IAM accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct Policy {
     pub(crate) id: Option<String>,
     pub(crate) statements: Vec<Statement>,
     condition_keys: Vec<String>,
+    /// Which statements can match an action of a given service, so `decide` skips the rest.
+    pub(crate) index: ActionIndex,
 }
 
 /// One compiled statement.
@@ -384,7 +386,8 @@ fn compile(document: &str, raw: &RawPolicy) -> Policy {
         .collect();
     all_keys.sort();
     all_keys.dedup();
-    Policy { version: raw.version, id: raw.id.clone(), statements, condition_keys: all_keys }
+    let index = ActionIndex::new(raw);
+    Policy { version: raw.version, id: raw.id.clone(), statements, condition_keys: all_keys, index }
 }
 
 fn compile_statement(raw: &RawStatement, variables: bool, places: Option<&[Position]>, index: usize) -> Statement {
@@ -409,7 +412,8 @@ fn compile_statement(raw: &RawStatement, variables: bool, places: Option<&[Posit
         // Only `parse` lets a statement without actions through: it matches no action.
         None => (false, Vec::new()),
     };
-    let resources = raw.resources.as_ref().map(|(not, list)| (*not, list.iter().map(|r| ArnPattern::new(r, variables)).collect::<Vec<_>>()));
+    let resources =
+        raw.resources.as_ref().map(|(not, list)| (*not, list.iter().map(|r| ArnPattern::new(r, variables)).collect::<Vec<_>>()));
     let conditions: Vec<Clause> = raw.conditions.iter().map(|c| Clause::new(c.operator, &c.key, &c.values, variables)).collect();
 
     // Condition keys, then the keys of variables (`required` leaves out those with a default).
@@ -428,4 +432,62 @@ fn compile_statement(raw: &RawStatement, variables: bool, places: Option<&[Posit
 
     let at = |j: usize| places.and_then(|p| p.get(2 * index + j)).copied();
     Statement { sid: raw.sid.clone(), effect, principal, actions, resources, conditions, keys, required, start: at(0), end: at(1) }
+}
+
+/// The statements of a policy grouped by the service their actions name.
+///
+/// Most Action entries start with a literal `service:`; such a statement can only match
+/// requests for that service. Statements with NotAction, or with an entry whose service part
+/// has wildcards (`*`, `*:Get*`, `s?s:…`), go in `always`. Evaluation order within a set does
+/// not change the decision, so `decide` only looks at `always` and the request's service.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ActionIndex {
+    /// Lowercased service name and the statements (indexes, ascending) naming it, sorted by name.
+    by_service: Vec<(Box<str>, Vec<u32>)>,
+    always: Vec<u32>,
+}
+
+impl ActionIndex {
+    fn new(raw: &RawPolicy) -> ActionIndex {
+        let mut index = ActionIndex::default();
+        for (i, s) in raw.statements.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            let Some((false, actions)) = &s.actions else {
+                index.always.push(i);
+                continue;
+            };
+            let services: Option<Vec<String>> = actions
+                .iter()
+                .map(|a| a.split_once(':').map(|(svc, _)| svc).filter(|svc| !svc.contains(['*', '?'])).map(str::to_lowercase))
+                .collect();
+            match services {
+                Some(mut services) => {
+                    services.sort();
+                    services.dedup();
+                    for svc in services {
+                        match index.by_service.binary_search_by(|(k, _)| (**k).cmp(svc.as_str())) {
+                            Ok(at) => index.by_service[at].1.push(i),
+                            Err(at) => index.by_service.insert(at, (svc.into_boxed_str(), vec![i])),
+                        }
+                    }
+                }
+                None => index.always.push(i),
+            }
+        }
+        index
+    }
+
+    /// The statements that may match `action`: those naming its service, and the rest that
+    /// may match anything. Allocation-free; the service is compared without case.
+    pub(crate) fn candidates(&self, action: &str) -> (&[u32], &[u32]) {
+        let service = action.split_once(':').map_or(action, |(svc, _)| svc);
+        let found = self.by_service.binary_search_by(|(k, _)| cmp_ignore_ascii_case(k, service));
+        let named = found.map_or(&[][..], |at| self.by_service[at].1.as_slice());
+        (named, &self.always)
+    }
+}
+
+/// Orders `a` (already lowercase) against `b` as if `b` were lowercased.
+fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

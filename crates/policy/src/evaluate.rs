@@ -99,7 +99,8 @@ pub fn decide(policies: &[&Policy], request: &RequestContext) -> Decision {
     let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
     let mut allowed = false;
     for policy in policies {
-        for s in &policy.statements {
+        let (named, always) = policy.index.candidates(&request.action);
+        for s in named.iter().chain(always).filter_map(|&i| policy.statements.get(i as usize)) {
             // Once allowed, only a Deny can change the answer.
             if allowed && s.effect == Effect::Allow {
                 continue;
@@ -160,5 +161,34 @@ impl Policy {
     /// [`decide`] for this policy alone.
     pub fn decide(&self, request: &RequestContext) -> Decision {
         decide(&[self], request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_index_ignores_case_and_keeps_wildcard_services() {
+        let p = Policy::parse(
+            r#"{"Statement":[
+                {"Effect":"Allow","Action":["S3:Get*","logs:PutLogEvents"],"Resource":"*"},
+                {"Effect":"Allow","Action":"*:List*","Resource":"*"},
+                {"Effect":"Deny","NotAction":"s3:*","Resource":"*","Condition":{"Bool":{"aws:x":"true"}}},
+                {"Effect":"Allow","Action":"s?s:SendMessage","Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let d = |action: &str, deny: bool| {
+            let mut ctx = RequestContext::new(action, "*");
+            ctx.set("aws:x", if deny { "true" } else { "false" });
+            (decide(&[&p], &ctx), explain(&[&p], &ctx).decision)
+        };
+        assert_eq!(d("s3:getobject", false), (Decision::Allow, Decision::Allow));
+        assert_eq!(d("LOGS:PutLogEvents", false), (Decision::Allow, Decision::Allow));
+        assert_eq!(d("ec2:ListThings", false), (Decision::Allow, Decision::Allow));
+        assert_eq!(d("ec2:ListThings", true), (Decision::ExplicitDeny, Decision::ExplicitDeny));
+        assert_eq!(d("sqs:SendMessage", false), (Decision::Allow, Decision::Allow));
+        assert_eq!(d("noservice", false), (Decision::ImplicitDeny, Decision::ImplicitDeny));
+        assert_eq!(d("s3:PutObject", true), (Decision::ImplicitDeny, Decision::ImplicitDeny));
     }
 }

@@ -23,14 +23,27 @@ enum Piece<'a> {
     One,
 }
 
+/// The common forms of pattern, decided at compile time so most matches skip the general
+/// wildcard loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `*`.
+    Any,
+    /// No wildcards, no variables: compared whole.
+    Exact,
+    /// Literal text then `*`, no variables (`logs:Put*`, `log-group:/aws/rds/*`).
+    Prefix,
+    /// Anything else.
+    General,
+}
+
 /// A compiled wildcard pattern (or a plain value when it has no wildcards).
 #[derive(Debug, Clone)]
 pub(crate) struct Glob {
     toks: Vec<Tok>,
     fold: bool,
     has_vars: bool,
-    /// The pattern is a lone `*` (the most common case: answered without looking).
-    any: bool,
+    shape: Shape,
 }
 
 impl Glob {
@@ -38,13 +51,18 @@ impl Glob {
     pub(crate) fn new(text: &str, syntax: Syntax) -> Glob {
         let toks = tokenize(text, syntax);
         let has_vars = toks.iter().any(|t| matches!(t, Tok::Var(_) | Tok::Broken));
-        let any = toks == [Tok::Star];
-        Glob { toks, fold: syntax.fold, has_vars, any }
+        let shape = match toks.as_slice() {
+            [Tok::Star] => Shape::Any,
+            [] | [Tok::Lit(_)] => Shape::Exact,
+            [Tok::Lit(_), Tok::Star] => Shape::Prefix,
+            _ => Shape::General,
+        };
+        Glob { toks, fold: syntax.fold, has_vars, shape }
     }
 
     /// Whether `text` matches, resolving variables from `ctx`.
     pub(crate) fn matches(&self, text: &str, ctx: &RequestContext) -> bool {
-        if self.any {
+        if self.shape == Shape::Any {
             return true;
         }
         if self.fold && !text.is_ascii() {
@@ -54,9 +72,24 @@ impl Glob {
         self.matches_folded(text, ctx)
     }
 
+    /// Matching for patterns without variables (all of them take this path but `General`
+    /// patterns holding variables).
+    fn matches_static(&self, text: &[u8]) -> bool {
+        let lit = |i: usize| match self.toks.get(i) {
+            Some(Tok::Lit(s)) => s.as_bytes(),
+            _ => &[],
+        };
+        match self.shape {
+            Shape::Any => true,
+            Shape::Exact => text.len() == lit(0).len() && lit_at(text, 0, lit(0), self.fold),
+            Shape::Prefix => lit_at(text, 0, lit(0), self.fold),
+            Shape::General => glob_match(&self.toks, text, self.fold, tok_piece),
+        }
+    }
+
     fn matches_folded(&self, text: &str, ctx: &RequestContext) -> bool {
         if !self.has_vars {
-            return glob_match(&self.toks, text.as_bytes(), self.fold, tok_piece);
+            return self.matches_static(text.as_bytes());
         }
         match self.resolve(ctx) {
             Some(pieces) => glob_match(&pieces, text.as_bytes(), self.fold, |p| *p),
@@ -104,11 +137,13 @@ fn char_len(b: u8) -> usize {
     }
 }
 
+/// Whether `lit` occurs in `text` at `at`. A plain loop: the texts are short, and a call to
+/// `memcmp` per comparison cost more than the comparison itself.
 fn lit_at(text: &[u8], at: usize, lit: &[u8], fold: bool) -> bool {
     let Some(window) = text.get(at..at + lit.len()) else {
         return false;
     };
-    if fold { window.iter().zip(lit).all(|(a, b)| a.to_ascii_lowercase() == b.to_ascii_lowercase()) } else { window == lit }
+    if fold { window.iter().zip(lit).all(|(a, b)| a.eq_ignore_ascii_case(b)) } else { window.iter().zip(lit).all(|(a, b)| a == b) }
 }
 
 /// Glob matching with one backtrack point: on a mismatch, the last `*` takes one more
@@ -255,7 +290,7 @@ impl ActionPattern {
 
     /// Whether `action` (in any case) matches.
     pub(crate) fn matches(&self, action: &str) -> bool {
-        self.0.any || glob_match(&self.0.toks, action.as_bytes(), true, tok_piece)
+        self.0.matches_static(action.as_bytes())
     }
 }
 
@@ -305,7 +340,10 @@ mod tests {
         let m = |p: &str, r: &str| ArnPattern::new(p, true).matches(&ArnView::new(r), &c);
         assert!(m("arn:aws:logs:*:*:log-group:/aws/rds/*", "arn:aws:logs:us-east-1:1:log-group:/aws/rds/x:log-stream:y"));
         assert!(!m("arn:aws:logs:*:*:log-group:/aws/rds/*", "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/x"));
-        assert!(!m("arn:aws:someservice:*:111122223333:finance/*", "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/d"));
+        assert!(!m(
+            "arn:aws:someservice:*:111122223333:finance/*",
+            "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/d"
+        ));
         assert!(m("arn:aws:s3:::bucket/${aws:username}/*", "arn:aws:s3:::bucket/alice/k"));
         assert!(!m("arn:aws:s3:::bucket/*", "*"));
         assert!(m("*", "*"));

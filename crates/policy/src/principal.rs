@@ -125,16 +125,14 @@ pub(crate) fn is_valid_principal(kind: &str, value: &str) -> bool {
             }
             let rest = value.strip_prefix("arn:aws:iam::").or_else(|| value.strip_prefix("arn:aws:sts::"));
             match rest.and_then(|r| r.split_once(':')) {
-                Some((account, name)) => {
-                    is_account_id(account) && !name.is_empty() && !value.contains('*') && !value.contains('?')
-                }
+                Some((account, name)) => is_account_id(account) && !name.is_empty() && !value.contains('*') && !value.contains('?'),
                 None => false,
             }
         }
         "Service" => [".amazonaws.com", ".amazonaws.com.cn", ".amazon.com"].iter().any(|suffix| {
-            value.strip_suffix(suffix).is_some_and(|name| {
-                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            })
+            value
+                .strip_suffix(suffix)
+                .is_some_and(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
         }),
         _ => !value.is_empty(),
     }

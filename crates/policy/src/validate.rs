@@ -40,7 +40,9 @@ pub(crate) fn for_kind(raw: &RawPolicy, kind: PolicyKind) -> Result<(), PolicyEr
 
     // Resource-based policies of other services accept free-form Sids (S3 and KMS examples use
     // spaces); IAM's own documents do not.
-    if kind != PolicyKind::Resource && raw.statements.iter().filter_map(|s| s.sid.as_deref()).any(|sid| !sid.bytes().all(|b| b.is_ascii_alphanumeric())) {
+    if kind != PolicyKind::Resource
+        && raw.statements.iter().filter_map(|s| s.sid.as_deref()).any(|sid| !sid.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
         return fail(messages::SID_NOT_ALPHANUMERIC);
     }
     let mut sids: Vec<&str> = raw.statements.iter().filter_map(|s| s.sid.as_deref()).filter(|s| !s.is_empty()).collect();

@@ -108,8 +108,15 @@ fn statement() -> impl Strategy<Value = Value> {
         prop::bool::ANY,
         prop::collection::vec(token(), 1..3),
         prop::collection::vec(token(), 1..3),
-        prop::option::of(prop_oneof![Just(json!("*")), token().prop_map(|t| json!({ "AWS": t })), token().prop_map(|t| json!({ "Service": t }))]),
-        prop::collection::vec((prop::sample::select(&OPERATORS[..]), prop::sample::select(&KEYS[..]), prop::collection::vec(token(), 0..3)), 0..3),
+        prop::option::of(prop_oneof![
+            Just(json!("*")),
+            token().prop_map(|t| json!({ "AWS": t })),
+            token().prop_map(|t| json!({ "Service": t }))
+        ]),
+        prop::collection::vec(
+            (prop::sample::select(&OPERATORS[..]), prop::sample::select(&KEYS[..]), prop::collection::vec(token(), 0..3)),
+            0..3,
+        ),
         prop::bool::ANY,
     )
         .prop_map(|(deny, actions, resources, principal, conditions, negate)| {

@@ -6,8 +6,7 @@ use policy::{Policy, PolicyKind};
 use PolicyKind::{Identity, Resource, Session, Trust};
 
 const SEED_001: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"EnableCreationAndManagementOfRDSCloudwatchLogEvents","Effect":"Allow","Action":["logs:GetLogEvents","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:/aws/rds/*:log-stream:*"},{"Sid":"EnableCreationAndManagementOfRDSCloudwatchLogStreams","Effect":"Allow","Action":["logs:CreateLogStream","logs:DescribeLogStreams","logs:PutRetentionPolicy"],"Resource":"arn:aws:logs:*:*:log-group:/aws/rds/*"},{"Sid":"EnableCreationAndManagementOfRDSCloudwatchLogGroups","Effect":"Allow","Action":"logs:CreateLogGroup","Resource":"*"}]}"#;
-const SEED_004: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const SEED_004: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// An identity policy with one statement whose body is `statement` (JSON object members).
 fn identity(statement: &str) -> String {
@@ -73,8 +72,11 @@ fn json_errors() {
 fn deep_nesting_is_a_syntax_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     rejects(None, &deep, m::SYNTAX);
-    let deep_condition =
-        format!(r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{}1{}}}}}"#, "{\"a\":".repeat(5000), "}".repeat(5000));
+    let deep_condition = format!(
+        r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{}1{}}}}}"#,
+        "{\"a\":".repeat(5000),
+        "}".repeat(5000)
+    );
     rejects(None, &deep_condition, m::SYNTAX);
 }
 
@@ -157,7 +159,11 @@ fn legacy_parsing() {
     for kind in [None, Some(Identity), Some(Session)] {
         rejects(kind, &identity(r#""Effect":"allow","Action":"s3:GetObject","Resource":"*""#), m::LEGACY_PARSING);
         rejects(kind, &identity(r#""Effect":"DENY","Action":"s3:GetObject","Resource":"*""#), m::LEGACY_PARSING);
-        rejects(kind, &identity(&format!(r#"{ALLOW_ALL},"Condition":{{"DateLessThan":{{"aws:CurrentTime":"tomorrow"}}}}"#)), m::LEGACY_PARSING);
+        rejects(
+            kind,
+            &identity(&format!(r#"{ALLOW_ALL},"Condition":{{"DateLessThan":{{"aws:CurrentTime":"tomorrow"}}}}"#)),
+            m::LEGACY_PARSING,
+        );
         rejects(
             kind,
             &identity(&format!(r#"{ALLOW_ALL},"Condition":{{"DateLessThanIfExists":{{"aws:CurrentTime":"2020-13-01T00:00:00Z"}}}}"#)),
@@ -165,7 +171,10 @@ fn legacy_parsing() {
         );
     }
     let k = Some(Identity);
-    accepts(k, &identity(&format!(r#"{ALLOW_ALL},"Condition":{{"DateLessThan":{{"aws:CurrentTime":["2020-01-01","1577836800",1577836800]}}}}"#)));
+    accepts(
+        k,
+        &identity(&format!(r#"{ALLOW_ALL},"Condition":{{"DateLessThan":{{"aws:CurrentTime":["2020-01-01","1577836800",1577836800]}}}}"#)),
+    );
     // An empty vendor, or "::" with fewer than five colons.
     rejects(k, &identity(r#""Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws::x:y:z""#), m::LEGACY_PARSING);
     rejects(k, &identity(r#""Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3::bucket""#), m::LEGACY_PARSING);
@@ -205,9 +214,17 @@ fn principal_rules() {
     rejects(Some(Resource), &identity(ALLOW_ALL), m::PRINCIPAL_MISSING);
     rejects(Some(Trust), &trust(r#""Effect":"Allow","Principal":{},"Action":"sts:AssumeRole""#), m::PRINCIPAL_EMPTY);
     rejects(Some(Trust), &trust(r#""Effect":"Allow","Principal":{"AWS":[]},"Action":"sts:AssumeRole""#), m::PRINCIPAL_EMPTY);
-    rejects(Some(Trust), &trust(r#""Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:AssumeRole""#), m::TRUST_ALLOW_NOT_PRINCIPAL);
+    rejects(
+        Some(Trust),
+        &trust(r#""Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"sts:AssumeRole""#),
+        m::TRUST_ALLOW_NOT_PRINCIPAL,
+    );
 
-    rejects(Some(Trust), &trust(r#""Effect":"Allow","Principal":{"AWS":"alice"},"Action":"sts:AssumeRole""#), r#"Invalid principal in policy: "AWS":"alice""#);
+    rejects(
+        Some(Trust),
+        &trust(r#""Effect":"Allow","Principal":{"AWS":"alice"},"Action":"sts:AssumeRole""#),
+        r#"Invalid principal in policy: "AWS":"alice""#,
+    );
     rejects(
         Some(Trust),
         &trust(r#""Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/*"},"Action":"sts:AssumeRole""#),
@@ -268,7 +285,11 @@ fn resource_formats() {
     rejects(k, &with("s3:::bucket"), r#"Resource s3:::bucket must be in ARN format or "*"."#);
     rejects(k, &with("arn:aws-cn:s3:::b"), r#"Partition "aws-cn" is not valid for resource "arn:aws-cn:s3:::b"."#);
     rejects(k, &with("arn:aws"), m::RESOURCE_VENDOR);
-    rejects(k, &with("arn:aws:iam:us-east-1:111122223333:user/x"), "IAM resource arn:aws:iam:us-east-1:111122223333:user/x cannot contain region information.");
+    rejects(
+        k,
+        &with("arn:aws:iam:us-east-1:111122223333:user/x"),
+        "IAM resource arn:aws:iam:us-east-1:111122223333:user/x cannot contain region information.",
+    );
     rejects(k, &with("arn:aws:s3:us-east-1::bucket"), "Resource arn:aws:s3:us-east-1::bucket can not contain region information.");
     rejects(k, &with("arn:aws:iam::111122223333:people/x"), m::IAM_RESOURCE_PATH);
     accepts(k, &with("arn:aws:iam::111122223333:user/${aws:username}"));
@@ -278,23 +299,32 @@ fn resource_formats() {
     let two = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"bucket"},{"Effect":"Allow","Action":"s3:GetObject"}]}"#;
     rejects(k, two, m::NO_RESOURCES);
     // …and a resource with a format error spares the document the legacy check.
-    let both = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":["bucket","arn:aws::x:y:z"]}]}"#;
+    let both =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":["bucket","arn:aws::x:y:z"]}]}"#;
     rejects(k, both, r#"Resource bucket must be in ARN format or "*"."#);
 }
 
 #[test]
 fn sids() {
     let k = Some(Identity);
-    let two = |a: &str, b: &str| {
-        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{a}",{ALLOW_ALL}}},{{"Sid":"{b}",{ALLOW_ALL}}}]}}"#)
-    };
+    let two =
+        |a: &str, b: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{a}",{ALLOW_ALL}}},{{"Sid":"{b}",{ALLOW_ALL}}}]}}"#);
     rejects(k, &two("Same", "Same"), m::SID_NOT_UNIQUE);
     accepts(k, &two("One", "Two"));
     accepts(k, &two("", ""));
     rejects(k, &two("my-sid", "other"), m::SID_NOT_ALPHANUMERIC);
-    rejects(Some(Trust), &trust(r#""Sid":"allow ec2","Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole""#), m::SID_NOT_ALPHANUMERIC);
+    rejects(
+        Some(Trust),
+        &trust(r#""Sid":"allow ec2","Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole""#),
+        m::SID_NOT_ALPHANUMERIC,
+    );
     // S3 and KMS resource policies use Sids with spaces.
-    accepts(Some(Resource), &identity(r#""Sid":"Allow CloudTrail","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*""#));
+    accepts(
+        Some(Resource),
+        &identity(
+            r#""Sid":"Allow CloudTrail","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*""#,
+        ),
+    );
     // The character check comes before uniqueness.
     rejects(k, &two("a-b", "a-b"), m::SID_NOT_ALPHANUMERIC);
 }
@@ -322,7 +352,11 @@ fn rules_are_reported_in_iams_order() {
     // Missing resources before vendor prefixes.
     rejects(Some(Identity), &identity(r#""Effect":"Allow","Action":"PutLogEvents""#), m::NO_RESOURCES);
     // Resource format before vendor prefixes.
-    rejects(Some(Identity), &identity(r#""Effect":"Allow","Action":"PutLogEvents","Resource":"bucket""#), r#"Resource bucket must be in ARN format or "*"."#);
+    rejects(
+        Some(Identity),
+        &identity(r#""Effect":"Allow","Action":"PutLogEvents","Resource":"bucket""#),
+        r#"Resource bucket must be in ARN format or "*"."#,
+    );
     // Trust: prohibited Resource before the STS-only rule.
     rejects(Some(Trust), &trust(r#""Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*""#), m::TRUST_HAS_RESOURCE);
 }
