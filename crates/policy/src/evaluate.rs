@@ -93,8 +93,9 @@ impl Statement {
 /// Union evaluation over a set of policies of one kind: any matching Deny -> ExplicitDeny,
 /// else any matching Allow -> Allow, else ImplicitDeny.
 ///
-/// Allocates nothing on the common path; only policy variables, `BinaryEquals` and
-/// case-insensitive matching of non-ASCII text allocate.
+/// Allocates nothing on the common path, policy variables included; only `BinaryEquals`,
+/// case-insensitive matching of non-ASCII text and variables in patterns of more than eight
+/// pieces allocate.
 pub fn decide(policies: &[&Policy], request: &RequestContext) -> Decision {
     let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
     let mut allowed = false;

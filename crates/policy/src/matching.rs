@@ -91,30 +91,40 @@ impl Glob {
         if !self.has_vars {
             return self.matches_static(text.as_bytes());
         }
-        match self.resolve(ctx) {
+        // Resolved pieces go in a stack buffer when they fit (they nearly always do), so
+        // variables cost no allocation either.
+        const INLINE: usize = 8;
+        if self.toks.len() <= INLINE {
+            let mut buf = [Piece::Star; INLINE];
+            for (slot, tok) in buf.iter_mut().zip(&self.toks) {
+                match resolve(tok, ctx) {
+                    Some(piece) => *slot = piece,
+                    None => return false,
+                }
+            }
+            return glob_match(&buf[..self.toks.len()], text.as_bytes(), self.fold, |p| *p);
+        }
+        match self.toks.iter().map(|t| resolve(t, ctx)).collect::<Option<Vec<_>>>() {
             Some(pieces) => glob_match(&pieces, text.as_bytes(), self.fold, |p| *p),
             None => false,
         }
-    }
-
-    fn resolve<'a>(&'a self, ctx: &'a RequestContext) -> Option<Vec<Piece<'a>>> {
-        let mut pieces = Vec::with_capacity(self.toks.len());
-        for tok in &self.toks {
-            pieces.push(match tok {
-                Tok::Lit(s) => Piece::Lit(s),
-                Tok::Star => Piece::Star,
-                Tok::One => Piece::One,
-                Tok::Var(v) => Piece::Lit(v.resolve(ctx)?),
-                Tok::Broken => return None,
-            });
-        }
-        Some(pieces)
     }
 
     /// The variables this pattern reads.
     pub(crate) fn variables(&self) -> impl Iterator<Item = &Var> {
         variable_keys(&self.toks)
     }
+}
+
+/// A token with its variable resolved; `None` when the variable has no value.
+fn resolve<'a>(tok: &'a Tok, ctx: &'a RequestContext) -> Option<Piece<'a>> {
+    Some(match tok {
+        Tok::Lit(s) => Piece::Lit(s),
+        Tok::Star => Piece::Star,
+        Tok::One => Piece::One,
+        Tok::Var(v) => Piece::Lit(v.resolve(ctx)?),
+        Tok::Broken => return None,
+    })
 }
 
 fn tok_piece(tok: &Tok) -> Piece<'_> {
