@@ -93,7 +93,7 @@ impl RequestContext {
 
 /// Shorter keys first, then bytewise.
 fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.bytes().cmp(b.bytes()))
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 fn lower(key: &str) -> Cow<'_, str> {

@@ -480,7 +480,9 @@ impl ActionIndex {
     /// The statements that may match `action`: those naming its service, and the rest that
     /// may match anything. Allocation-free; the service is compared without case.
     pub(crate) fn candidates(&self, action: &str) -> (&[u32], &[u32]) {
-        let service = action.split_once(':').map_or(action, |(svc, _)| svc);
+        // A byte scan: the service name is short, and `split_once` sets up a searcher.
+        let bytes = action.as_bytes();
+        let service = &bytes[..bytes.iter().position(|&b| b == b':').unwrap_or(bytes.len())];
         let found = self.by_service.binary_search_by(|(k, _)| cmp_ignore_ascii_case(k, service));
         let named = found.map_or(&[][..], |at| self.by_service[at].1.as_slice());
         (named, &self.always)
@@ -488,6 +490,6 @@ impl ActionIndex {
 }
 
 /// Orders `a` (already lowercase) against `b` as if `b` were lowercased.
-fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
-    a.bytes().cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+fn cmp_ignore_ascii_case(a: &str, b: &[u8]) -> std::cmp::Ordering {
+    a.bytes().cmp(b.iter().map(|c| c.to_ascii_lowercase()))
 }

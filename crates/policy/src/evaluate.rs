@@ -53,21 +53,47 @@ pub struct Explanation {
     pub missing_context_values: Vec<String>,
 }
 
-/// The request with its resource cut into ARN parts once, shared by every statement.
+/// The request with its resource cut into ARN parts and its action lowercased, once for
+/// every statement.
 struct Prepared<'a> {
     ctx: &'a RequestContext,
     arn: ArnView<'a>,
+    /// The action in ASCII lowercase, when it is ASCII and fits [`ACTION_BUFFER`].
+    action: Option<&'a [u8]>,
+}
+
+/// Actions longer than this (none of AWS's are) are matched without the lowercase copy.
+const ACTION_BUFFER: usize = 128;
+
+impl<'a> Prepared<'a> {
+    fn new(ctx: &'a RequestContext, buf: &'a mut [u8; ACTION_BUFFER]) -> Prepared<'a> {
+        let action = ctx.action.as_bytes();
+        let lowered = match buf.get_mut(..action.len()) {
+            Some(slot) if action.is_ascii() => {
+                slot.copy_from_slice(action);
+                slot.make_ascii_lowercase();
+                Some(&*slot)
+            }
+            _ => None,
+        };
+        Prepared { ctx, arn: ArnView::new(&ctx.resource), action: lowered }
+    }
 }
 
 impl Statement {
     /// Whether the action, resource and principal elements match (conditions aside).
     fn targets(&self, req: &Prepared<'_>) -> bool {
-        self.action_and_principal_match(req.ctx) && self.resource_matches(req)
+        self.action_and_principal_match(req) && self.resource_matches(req)
     }
 
-    fn action_and_principal_match(&self, ctx: &RequestContext) -> bool {
+    fn action_and_principal_match(&self, req: &Prepared<'_>) -> bool {
+        let ctx = req.ctx;
         let (not_action, actions) = &self.actions;
-        if actions.iter().any(|a| a.matches(&ctx.action)) == *not_action {
+        let named = match req.action {
+            Some(lower) => actions.iter().any(|a| a.matches_lowercase(lower)),
+            None => actions.iter().any(|a| a.matches(&ctx.action)),
+        };
+        if named == *not_action {
             return false;
         }
         if let Some((not_principal, principals)) = &self.principal
@@ -97,7 +123,8 @@ impl Statement {
 /// case-insensitive matching of non-ASCII text and variables in patterns of more than eight
 /// pieces allocate.
 pub fn decide(policies: &[&Policy], request: &RequestContext) -> Decision {
-    let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
+    let mut buf = [0; ACTION_BUFFER];
+    let req = Prepared::new(request, &mut buf);
     let mut allowed = false;
     for policy in policies {
         let (named, always) = policy.index.candidates(&request.action);
@@ -119,11 +146,12 @@ pub fn decide(policies: &[&Policy], request: &RequestContext) -> Decision {
 
 /// Same decision plus the why, for SimulatePrincipalPolicy / SimulateCustomPolicy.
 pub fn explain(policies: &[&Policy], request: &RequestContext) -> Explanation {
-    let req = Prepared { ctx: request, arn: ArnView::new(&request.resource) };
+    let mut buf = [0; ACTION_BUFFER];
+    let req = Prepared::new(request, &mut buf);
     let (mut allows, mut denies, mut missing) = (Vec::new(), Vec::new(), Vec::new());
     for (policy_index, policy) in policies.iter().enumerate() {
         for (statement_index, s) in policy.statements.iter().enumerate() {
-            if !s.action_and_principal_match(request) {
+            if !s.action_and_principal_match(&req) {
                 continue;
             }
             // Keys are gathered before the resource is looked at: a Resource whose variable

@@ -61,6 +61,7 @@ impl Glob {
     }
 
     /// Whether `text` matches, resolving variables from `ctx`.
+    #[inline]
     pub(crate) fn matches(&self, text: &str, ctx: &RequestContext) -> bool {
         if self.shape == Shape::Any {
             return true;
@@ -74,22 +75,24 @@ impl Glob {
 
     /// Matching for patterns without variables (all of them take this path but `General`
     /// patterns holding variables).
-    fn matches_static(&self, text: &[u8]) -> bool {
+    #[inline]
+    fn matches_static(&self, text: &[u8], fold: Fold) -> bool {
         let lit = |i: usize| match self.toks.get(i) {
             Some(Tok::Lit(s)) => s.as_bytes(),
             _ => &[],
         };
         match self.shape {
             Shape::Any => true,
-            Shape::Exact => text.len() == lit(0).len() && lit_at(text, 0, lit(0), self.fold),
-            Shape::Prefix => lit_at(text, 0, lit(0), self.fold),
-            Shape::General => glob_match(&self.toks, text, self.fold, tok_piece),
+            Shape::Exact => text.len() == lit(0).len() && lit_at(text, 0, lit(0), fold),
+            Shape::Prefix => lit_at(text, 0, lit(0), fold),
+            Shape::General => glob_match(&self.toks, text, fold, tok_piece),
         }
     }
 
     fn matches_folded(&self, text: &str, ctx: &RequestContext) -> bool {
         if !self.has_vars {
-            return self.matches_static(text.as_bytes());
+            // Compiled literals are lowercase already when the pattern ignores case.
+            return self.matches_static(text.as_bytes(), if self.fold { Fold::Text } else { Fold::None });
         }
         // Resolved pieces go in a stack buffer when they fit (they nearly always do), so
         // variables cost no allocation either.
@@ -102,10 +105,10 @@ impl Glob {
                     None => return false,
                 }
             }
-            return glob_match(&buf[..self.toks.len()], text.as_bytes(), self.fold, |p| *p);
+            return glob_match(&buf[..self.toks.len()], text.as_bytes(), self.fold_both(), |p| *p);
         }
         match self.toks.iter().map(|t| resolve(t, ctx)).collect::<Option<Vec<_>>>() {
-            Some(pieces) => glob_match(&pieces, text.as_bytes(), self.fold, |p| *p),
+            Some(pieces) => glob_match(&pieces, text.as_bytes(), self.fold_both(), |p| *p),
             None => false,
         }
     }
@@ -113,6 +116,10 @@ impl Glob {
     /// The variables this pattern reads.
     pub(crate) fn variables(&self) -> impl Iterator<Item = &Var> {
         variable_keys(&self.toks)
+    }
+
+    fn fold_both(&self) -> Fold {
+        if self.fold { Fold::Both } else { Fold::None }
     }
 }
 
@@ -147,18 +154,35 @@ fn char_len(b: u8) -> usize {
     }
 }
 
-/// Whether `lit` occurs in `text` at `at`. A plain loop: the texts are short, and a call to
-/// `memcmp` per comparison cost more than the comparison itself.
-fn lit_at(text: &[u8], at: usize, lit: &[u8], fold: bool) -> bool {
+/// How literal text is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    /// Byte for byte.
+    None,
+    /// Ignoring ASCII case, the pattern side being lowercase already (compiled literals).
+    Text,
+    /// Ignoring ASCII case on both sides (literals that came from variables).
+    Both,
+}
+
+/// Whether `lit` occurs in `text` at `at`.
+#[inline]
+fn lit_at(text: &[u8], at: usize, lit: &[u8], fold: Fold) -> bool {
     let Some(window) = text.get(at..at + lit.len()) else {
         return false;
     };
-    if fold { window.iter().zip(lit).all(|(a, b)| a.eq_ignore_ascii_case(b)) } else { window.iter().zip(lit).all(|(a, b)| a == b) }
+    match fold {
+        // Short literals are the rule; a loop beats a call to memcmp for them.
+        Fold::None if lit.len() <= 16 => window.iter().zip(lit).all(|(a, b)| a == b),
+        Fold::None => window == lit,
+        Fold::Text => window.iter().zip(lit).all(|(a, b)| a.to_ascii_lowercase() == *b),
+        Fold::Both => window.eq_ignore_ascii_case(lit),
+    }
 }
 
 /// Glob matching with one backtrack point: on a mismatch, the last `*` takes one more
 /// character. Linear in practice, `O(pattern × text)` at worst, no recursion.
-fn glob_match<P>(pattern: &[P], text: &[u8], fold: bool, view: impl Fn(&P) -> Piece<'_>) -> bool {
+fn glob_match<P>(pattern: &[P], text: &[u8], fold: Fold, view: impl Fn(&P) -> Piece<'_>) -> bool {
     let (mut pi, mut ti) = (0, 0);
     // (pattern index just after the last `*`, text index that `*` would resume from)
     let mut star: Option<(usize, usize)> = None;
@@ -209,20 +233,12 @@ impl<'a> ArnView<'a> {
     /// Finds the colons of `text` (any string: one that is no ARN just has fewer parts).
     pub(crate) fn new(text: &'a str) -> ArnView<'a> {
         let mut colons = [0; 5];
-        let mut count = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b':' {
-                colons[count] = i;
-                count += 1;
-                if count == 5 {
-                    break;
-                }
-            }
-        }
+        let count = first_colons(text.as_bytes(), &mut colons);
         ArnView { text, colons, count }
     }
 
     /// Part `i` of the text cut into `n` parts (the last part keeps any further colons).
+    #[inline]
     fn part(&self, i: usize, n: usize) -> Option<&'a str> {
         if n == 0 || self.count < n - 1 {
             return None;
@@ -233,13 +249,60 @@ impl<'a> ArnView<'a> {
     }
 }
 
+/// Fills `out` with the positions of the first colons of `bytes`; returns how many.
+///
+/// Eight bytes at a time ("has a zero byte" on the word XOR ':'), since this runs once per
+/// decision over the whole `arn:partition:service:region:account:` head.
+fn first_colons(bytes: &[u8], out: &mut [usize; 5]) -> usize {
+    const COLONS: u64 = u64::from_ne_bytes([b':'; 8]);
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut count = 0;
+    let mut at = 0;
+    for chunk in bytes.chunks(8) {
+        let has_colon = match <[u8; 8]>::try_from(chunk) {
+            Ok(word) => {
+                let x = u64::from_ne_bytes(word) ^ COLONS;
+                x.wrapping_sub(LOW) & !x & HIGH != 0
+            }
+            Err(_) => true,
+        };
+        if has_colon {
+            for (j, &b) in chunk.iter().enumerate() {
+                if b == b':' {
+                    out[count] = at + j;
+                    count += 1;
+                    if count == out.len() {
+                        return count;
+                    }
+                }
+            }
+        }
+        at += chunk.len();
+    }
+    count
+}
+
 /// A compiled Resource / NotResource entry, or an ARN condition value.
 #[derive(Debug, Clone)]
 pub(crate) enum ArnPattern {
     /// `"*"`: every resource, including the `*` of actions without resource types.
     Any,
-    /// The colon-separated parts, each a pattern; only the sixth may hold variables.
-    Parts(Vec<Glob>),
+    /// The colon-separated parts; only the sixth may hold variables.
+    Parts(ArnParts),
+}
+
+/// The parts of an ARN pattern, arranged so that matching does the least work: the plain
+/// leading parts (`arn:aws:logs:`) are one comparison, parts that are `*` are skipped.
+#[derive(Debug, Clone)]
+pub(crate) struct ArnParts {
+    /// How many colon-separated parts the pattern has (1 to 6).
+    count: usize,
+    /// The leading parts without wildcards, each followed by its colon. Such a part has no
+    /// colon inside, so the text starting with `lead` is the same as each part being equal.
+    lead: Box<[u8]>,
+    /// The remaining parts that are not `*`, with their positions.
+    rest: Vec<(usize, Glob)>,
 }
 
 impl ArnPattern {
@@ -251,40 +314,53 @@ impl ArnPattern {
         let prefix = Syntax { wildcards: true, variables: false, fold: false };
         // Variables are allowed only after the fifth colon (IAM User Guide, "Policy variables:
         // Resource element"); before it `${…}` is plain text, so the cut is made on the raw text.
-        let mut parts = Vec::with_capacity(6);
+        let mut raw_parts = Vec::with_capacity(6);
         let mut rest = text;
-        while parts.len() < 5 {
+        while raw_parts.len() < 5 {
             match rest.split_once(':') {
                 Some((head, tail)) => {
-                    parts.push(Glob::new(head, prefix));
+                    raw_parts.push(head);
                     rest = tail;
                 }
                 None => break,
             }
         }
-        let last = Syntax { variables: variables && parts.len() == 5, ..prefix };
-        parts.push(Glob::new(rest, last));
-        ArnPattern::Parts(parts)
+        raw_parts.push(rest);
+        let count = raw_parts.len();
+        let mut lead = Vec::new();
+        let mut leading = true;
+        let mut parts = Vec::with_capacity(count);
+        for (i, raw) in raw_parts.into_iter().enumerate() {
+            let last = i + 1 == count;
+            let syntax = if last { Syntax { variables: variables && count == 6, ..prefix } } else { prefix };
+            let glob = Glob::new(raw, syntax);
+            leading &= !last && glob.shape == Shape::Exact;
+            if leading {
+                lead.extend_from_slice(raw.as_bytes());
+                lead.push(b':');
+            } else if glob.shape != Shape::Any {
+                parts.push((i, glob));
+            }
+        }
+        ArnPattern::Parts(ArnParts { count, lead: lead.into_boxed_slice(), rest: parts })
     }
 
     /// Whether the resource (already cut by [`ArnView::new`]) matches.
     pub(crate) fn matches(&self, arn: &ArnView<'_>, ctx: &RequestContext) -> bool {
-        match self {
-            ArnPattern::Any => true,
-            ArnPattern::Parts(parts) => {
-                let n = parts.len();
-                parts.iter().enumerate().all(|(i, glob)| arn.part(i, n).is_some_and(|p| glob.matches(p, ctx)))
-            }
+        let ArnPattern::Parts(p) = self else { return true };
+        if arn.count + 1 < p.count || !lit_at(arn.text.as_bytes(), 0, &p.lead, Fold::None) {
+            return false;
         }
+        p.rest.iter().all(|(i, glob)| arn.part(*i, p.count).is_some_and(|part| glob.matches(part, ctx)))
     }
 
     /// The variables this pattern reads.
     pub(crate) fn variables(&self) -> impl Iterator<Item = &Var> {
-        let parts: &[Glob] = match self {
+        let parts: &[(usize, Glob)] = match self {
             ArnPattern::Any => &[],
-            ArnPattern::Parts(p) => p,
+            ArnPattern::Parts(p) => &p.rest,
         };
-        parts.iter().flat_map(Glob::variables)
+        parts.iter().flat_map(|(_, glob)| glob.variables())
     }
 }
 
@@ -300,7 +376,12 @@ impl ActionPattern {
 
     /// Whether `action` (in any case) matches.
     pub(crate) fn matches(&self, action: &str) -> bool {
-        self.0.matches_static(action.as_bytes())
+        self.0.matches_static(action.as_bytes(), Fold::Text)
+    }
+
+    /// Whether `action`, already ASCII-lowercased, matches: plain byte comparisons.
+    pub(crate) fn matches_lowercase(&self, action: &[u8]) -> bool {
+        self.0.matches_static(action, Fold::None)
     }
 }
 
@@ -358,6 +439,25 @@ mod tests {
         assert!(!m("arn:aws:s3:::bucket/*", "*"));
         assert!(m("*", "*"));
         assert!(m("arn:aws:*", "arn:aws:s3:::b"));
+        assert!(m("arn:aws:sns:*:123456789012:*", "arn:aws:sns:us-east-1:123456789012:t"));
+        assert!(!m("arn:aws:sns:*:123456789012:*", "arn:aws:sns:us-east-1:999999999999:t"));
+        assert!(m("arn:aws:logs:us-east-1:123456789012:log-group:x", "arn:aws:logs:us-east-1:123456789012:log-group:x"));
+        assert!(!m("arn:aws:logs:us-east-1:123456789012:log-group:x", "arn:aws:logs:us-east-1:123456789012:log-group"));
+        assert!(!m("arn:aws:logs:us-east-1:123456789012:log-group:x", "arn:aws:logs:us-east-1"));
+    }
+
+    #[test]
+    fn colon_positions() {
+        let mut out = [0; 5];
+        assert_eq!(first_colons(b"no colon here, none at all", &mut out), 0);
+        assert_eq!(first_colons(b"a:b", &mut out), 1);
+        assert_eq!(out[0], 1);
+        let text = b"arn:aws:logs:us-east-1:123456789012:log-group:x:log-stream:y";
+        assert_eq!(first_colons(text, &mut out), 5);
+        let naive: Vec<usize> = text.iter().enumerate().filter(|(_, b)| **b == b':').map(|(i, _)| i).take(5).collect();
+        assert_eq!(out.to_vec(), naive);
+        assert_eq!(first_colons(b":::::::::", &mut out), 5);
+        assert_eq!(out, [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -177,7 +177,70 @@ fn check_evaluation(policies: &[&Policy], ctx: &RequestContext) {
     }
 }
 
+/// Reference wildcard matching, written the obvious way: `*` any run, `?` one character.
+fn reference_glob(p: &[char], t: &[char]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some(('*', rest)) => (0..=t.len()).any(|i| reference_glob(rest, &t[i..])),
+        Some(('?', rest)) => !t.is_empty() && reference_glob(rest, &t[1..]),
+        Some((c, rest)) => t.first() == Some(c) && reference_glob(rest, &t[1..]),
+    }
+}
+
+fn glob_str(p: &str, t: &str) -> bool {
+    reference_glob(&p.chars().collect::<Vec<_>>(), &t.chars().collect::<Vec<_>>())
+}
+
+/// Reference ARN matching: the pattern cut at its first five colons, the resource cut into as
+/// many parts, each part matched on its own.
+fn reference_arn(pattern: &str, resource: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let values: Vec<&str> = resource.splitn(parts.len(), ':').collect();
+    values.len() == parts.len() && parts.iter().zip(&values).all(|(p, v)| glob_str(p, v))
+}
+
+fn allows(statement: Value, ctx: &RequestContext) -> bool {
+    // No Version: `${…}` is plain text, so the references need not know about variables.
+    let p = Policy::parse(&json!({ "Statement": statement }).to_string()).expect("parses");
+    let d = decide(&[&p], ctx);
+    assert_eq!(d, explain(&[&p], ctx).decision);
+    d == Decision::Allow
+}
+
 proptest! {
+    #[test]
+    fn resources_match_like_the_reference(pattern in "[ab:*?/]{0,12}", resource in "[ab:/]{0,12}") {
+        let got = allows(json!({"Effect": "Allow", "Action": "*", "Resource": pattern}), &RequestContext::new("s3:GetObject", resource.clone()));
+        prop_assert_eq!(got, reference_arn(&pattern, &resource), "pattern {:?} resource {:?}", pattern, resource);
+    }
+
+    #[test]
+    fn arn_conditions_match_like_the_reference(pattern in "(arn:(aws|\\*):[ab*?]{0,3}:[ab*?]{0,3}:[0-9*]{0,3}:[ab:/*?]{0,6}|[ab:*?]{0,10})", value in "(arn:aws:[ab]{0,3}:[ab]{0,3}:[0-9]{0,3}:[ab:/]{0,6}|[ab:]{0,10})") {
+        let mut ctx = RequestContext::new("s3:GetObject", "*");
+        ctx.set("aws:SourceArn", value.clone());
+        let got = allows(json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"ArnLike": {"aws:SourceArn": pattern}}}), &ctx);
+        prop_assert_eq!(got, reference_arn(&pattern, &value), "pattern {:?} value {:?}", pattern, value);
+    }
+
+    #[test]
+    fn actions_match_like_the_reference(pattern in "[aB:*?]{0,8}", action in "[Ab:]{0,8}") {
+        let got = allows(json!({"Effect": "Allow", "Action": pattern, "Resource": "*"}), &RequestContext::new(action.clone(), "*"));
+        prop_assert_eq!(got, glob_str(&pattern.to_lowercase(), &action.to_lowercase()), "pattern {:?} action {:?}", pattern, action);
+    }
+
+    #[test]
+    fn string_like_matches_like_the_reference(pattern in "[aBé*?]{0,8}", value in "[aBé]{0,8}") {
+        let mut ctx = RequestContext::new("s3:GetObject", "*");
+        ctx.set("aws:k", value.clone());
+        let like = allows(json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringLike": {"aws:k": pattern}}}), &ctx);
+        prop_assert_eq!(like, glob_str(&pattern, &value));
+        let equals = allows(json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEqualsIgnoreCase": {"aws:k": pattern}}}), &ctx);
+        prop_assert_eq!(equals, pattern.to_lowercase() == value.to_lowercase());
+    }
+
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC*") {
         parse_everything(&text);
