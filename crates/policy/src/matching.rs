@@ -73,8 +73,7 @@ impl Glob {
         self.matches_folded(text, ctx)
     }
 
-    /// Matching for patterns without variables (all of them take this path but `General`
-    /// patterns holding variables).
+    /// Matching for a pattern without variables, by its shape.
     #[inline]
     fn matches_static(&self, text: &[u8], fold: Fold) -> bool {
         let lit = |i: usize| match self.toks.get(i) {
