@@ -255,6 +255,15 @@ impl Comparison {
         self.literal.is_regex()
     }
 
+    /// Text that any value satisfying the comparison must contain: the non-empty core of
+    /// an `=` string value (wildcards aside). Other comparisons have none.
+    pub(crate) fn required_text(&self) -> Option<&[u8]> {
+        match (&self.literal, self.op) {
+            (Literal::Text(text), Op::Eq) if !text.needle.is_empty() => Some(&text.needle),
+            _ => None,
+        }
+    }
+
     /// Whether the event's value satisfies the comparison. A null satisfies nothing:
     /// only `IS NULL` tests for it.
     pub(crate) fn test(&self, value: &Scalar<'_>) -> bool {

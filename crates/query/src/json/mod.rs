@@ -15,6 +15,8 @@
 mod scan;
 pub(crate) mod selector;
 
+use memchr::memmem::Finder;
+
 use crate::error::PatternError;
 use crate::expr::{Cursor, Expr};
 use crate::value::{Comparison, Literal, Op, Scalar};
@@ -43,10 +45,35 @@ enum Test {
 struct Condition {
     selector: Selector,
     test: Test,
+    /// `"key"` for the selector's last property name: absent from a message without
+    /// escapes, the property is absent from the document.
+    key_needle: Option<Finder<'static>>,
+    /// The text an `=` string value requires: absent from a message without escapes, no
+    /// value can equal it.
+    value_needle: Option<Finder<'static>>,
 }
 
 impl Condition {
-    fn holds(&self, doc: &[u8], root: Value<'_>) -> bool {
+    fn new(selector: Selector, test: Test) -> Self {
+        let key_needle = selector.last_key().map(|k| Finder::new(format!("\"{k}\"").as_bytes()).into_owned());
+        let value_needle = match &test {
+            Test::Compare(cmp) => cmp.required_text().map(|t| Finder::new(t).into_owned()),
+            _ => None,
+        };
+        Condition { selector, test, key_needle, value_needle }
+    }
+
+    /// Whether the condition holds; `plain` says the message has no backslash, so its
+    /// raw bytes spell its keys and strings and the substring prefilters apply.
+    fn holds(&self, doc: &[u8], root: Value<'_>, plain: bool) -> bool {
+        if plain {
+            if self.key_needle.as_ref().is_some_and(|k| k.find(doc).is_none()) {
+                return matches!(self.test, Test::NotExists);
+            }
+            if self.value_needle.as_ref().is_some_and(|v| v.find(doc).is_none()) {
+                return false;
+            }
+        }
         let kind_is = |kind: Kind| move |v: Value<'_>| v.kind == kind;
         match &self.test {
             Test::NotExists => !self.selector.any(doc, root, &mut |_| true),
@@ -110,9 +137,10 @@ impl JsonPattern {
         let Some(root) = json_root(message) else {
             return false;
         };
+        let plain = memchr::memchr(b'\\', message).is_none();
         // Conditions are decided on the bytes as they are; a document that turns out to
         // be malformed is caught here, and only for events that would otherwise match.
-        self.expr.eval(&mut |c| c.holds(message, root)) && scan::is_valid_object(message)
+        self.expr.eval(&mut |c| c.holds(message, root, plain)) && scan::is_valid_object(message)
     }
 }
 
@@ -165,5 +193,46 @@ fn parse_condition(cursor: &mut Cursor<'_>) -> Result<Condition, PatternError> {
             cursor.snippet()
         )));
     };
-    Ok(Condition { selector, test })
+    Ok(Condition::new(selector, test))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The substring prefilters are shortcuts only: with or without them, every condition
+    /// decides the same way.
+    #[test]
+    fn prefilters_never_change_a_result() {
+        let patterns = [
+            "{ $.eventName = \"CreateDBInstance\" }",
+            "{ $.eventName = Create* }",
+            "{ $.eventName != \"CreateDBInstance\" }",
+            "{ $.errorCode NOT EXISTS }",
+            "{ $.errorCode = * }",
+            "{ $.n = 4* }",
+            "{ $.flag = true }",
+            "{ $.list[*] = \"b\" }",
+            "{ $.* = \"b\" }",
+            "{ $.['a.b'] = \"x\" }",
+        ];
+        let docs = [
+            r#"{"eventName":"CreateDBInstance","n":404,"flag":true,"list":["a","b"],"a.b":"x"}"#,
+            r#"{"eventName":"DeleteDBInstance","errorCode":"AccessDenied","n":504,"flag":false,"list":[]}"#,
+            r#"{"other":"eventName CreateDBInstance \"errorCode\"","list":"b"}"#,
+            r#"{"eventName":"Create\u0044BInstance","errorCod\u0065":1}"#,
+            r#"{}"#,
+        ];
+        for text in patterns {
+            let pattern = JsonPattern::parse(text).unwrap();
+            for doc in docs {
+                let doc = doc.as_bytes();
+                let root = json_root(doc).unwrap();
+                let plain = memchr::memchr(b'\\', doc).is_none();
+                pattern.expr.for_each(&mut |c: &Condition| {
+                    assert_eq!(c.holds(doc, root, plain), c.holds(doc, root, false), "{text} on {}", String::from_utf8_lossy(doc));
+                });
+            }
+        }
+    }
 }

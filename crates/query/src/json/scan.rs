@@ -45,7 +45,7 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 /// True when the whole message is one valid JSON object (surrounding whitespace allowed).
 pub(crate) fn is_valid_object(b: &[u8]) -> bool {
     let start = ws(b, 0);
-    b.get(start) == Some(&b'{') && value_end(b, start, 0).is_some_and(|end| ws(b, end) == b.len())
+    b.get(start) == Some(&b'{') && value_end::<true>(b, start, 0).is_some_and(|end| ws(b, end) == b.len())
 }
 
 /// The top-level object, if the message starts like one: the cheap test that rejects
@@ -55,13 +55,19 @@ pub(crate) fn root(b: &[u8]) -> Option<Value<'_>> {
     (b.get(start) == Some(&b'{')).then(|| Value { kind: Kind::Object, raw: &b[start..], start })
 }
 
-/// Index just past the string whose opening quote is at `i`; checks escapes and
-/// refuses raw control characters, as strict JSON does.
-fn string_end(b: &[u8], i: usize) -> Option<usize> {
+/// Index just past the string whose opening quote is at `i`; checks escapes. `STRICT`
+/// also refuses raw control characters, as strict JSON does; walking a document to find
+/// a value skips that check (and so runs at `memchr` speed), and the final validation
+/// of a matching document makes it.
+fn string_end<const STRICT: bool>(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        // The bytes that need a look are quotes, backslashes and control characters.
-        let offset = b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let offset = if STRICT {
+            // The bytes that need a look are quotes, backslashes and control characters.
+            b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?
+        } else {
+            memchr::memchr2(b'"', b'\\', b.get(j..)?)?
+        };
         j += offset;
         match b[j] {
             b'"' => return Some(j + 1),
@@ -107,10 +113,11 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     Some(i)
 }
 
-/// Index just past the value starting at `i` (which must not be whitespace), validating it.
-fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+/// Index just past the value starting at `i` (which must not be whitespace), validating
+/// its structure (and, when `STRICT`, the characters of its strings).
+fn value_end<const STRICT: bool>(b: &[u8], i: usize, depth: usize) -> Option<usize> {
     match b.get(i)? {
-        b'"' => string_end(b, i),
+        b'"' => string_end::<STRICT>(b, i),
         b'{' | b'[' if depth >= MAX_DEPTH => None,
         b'{' => {
             let mut j = ws(b, i + 1);
@@ -121,11 +128,11 @@ fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 if b.get(j) != Some(&b'"') {
                     return None;
                 }
-                j = ws(b, string_end(b, j)?);
+                j = ws(b, string_end::<STRICT>(b, j)?);
                 if b.get(j) != Some(&b':') {
                     return None;
                 }
-                j = ws(b, value_end(b, ws(b, j + 1), depth + 1)?);
+                j = ws(b, value_end::<STRICT>(b, ws(b, j + 1), depth + 1)?);
                 match b.get(j)? {
                     b',' => j = ws(b, j + 1),
                     b'}' => return Some(j + 1),
@@ -139,7 +146,7 @@ fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 return Some(j + 1);
             }
             loop {
-                j = ws(b, value_end(b, j, depth + 1)?);
+                j = ws(b, value_end::<STRICT>(b, j, depth + 1)?);
                 match b.get(j)? {
                     b',' => j = ws(b, j + 1),
                     b']' => return Some(j + 1),
@@ -156,7 +163,7 @@ fn value_end(b: &[u8], i: usize, depth: usize) -> Option<usize> {
 
 /// The value starting at `i` and the index just past it.
 fn value_at(b: &[u8], i: usize) -> Option<(Value<'_>, usize)> {
-    let end = value_end(b, i, 0)?;
+    let end = value_end::<false>(b, i, 0)?;
     let kind = match b[i] {
         b'"' => Kind::String,
         b'{' => Kind::Object,
@@ -205,7 +212,7 @@ impl<'a> Members<'a> {
         if b.get(j)? != &b'"' {
             return None;
         }
-        let key_end = string_end(b, j)?;
+        let key_end = string_end::<false>(b, j)?;
         let key = &b[j + 1..key_end - 1];
         j = ws(b, key_end);
         if b.get(j)? != &b':' {

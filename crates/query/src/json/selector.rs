@@ -115,6 +115,14 @@ impl Selector {
         Ok(step)
     }
 
+    /// The last property name of the selector, if it has one (for substring prefilters).
+    pub(crate) fn last_key(&self) -> Option<&str> {
+        self.steps.iter().rev().find_map(|s| match s {
+            Step::Key(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// How many wildcard steps the selector has (AWS caps them per pattern).
     pub(crate) fn wildcards(&self) -> usize {
         self.steps.iter().filter(|s| **s == Step::Any).count()
