@@ -121,10 +121,10 @@ impl DelimitedPattern {
                 }
                 Item::Field { name, expr } => {
                     open.get_or_insert(names.len());
-                    if let Some(n) = name {
-                        if names.iter().flatten().any(|m| m == n) {
-                            return Err(PatternError::syntax(format_args!("the field name '{n}' is used twice")));
-                        }
+                    if let Some(n) = name
+                        && names.iter().flatten().any(|m| m == n)
+                    {
+                        return Err(PatternError::syntax(format_args!("the field name '{n}' is used twice")));
                     }
                     names.push(name.clone());
                     raw_exprs.push(expr.clone());

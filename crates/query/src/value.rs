@@ -67,13 +67,13 @@ enum Shape {
 pub(crate) struct TextMatch {
     needle: Vec<u8>,
     shape: Shape,
-    /// Substring searcher, built once for `*text*` values.
-    finder: Option<Finder<'static>>,
+    /// Substring searcher, built once for `*text*` values (boxed: it is large).
+    finder: Option<Box<Finder<'static>>>,
 }
 
 impl TextMatch {
     /// Interprets a leading and a trailing `*` as wildcards; inner ones stay literal.
-    fn new(text: &str) -> Literal {
+    fn literal(text: &str) -> Literal {
         let leading = text.starts_with('*');
         let trailing = text.len() > usize::from(leading) && text.ends_with('*');
         let core = &text[usize::from(leading)..text.len() - usize::from(trailing)];
@@ -87,7 +87,7 @@ impl TextMatch {
             (true, true) => Shape::Contains,
         };
         let needle = core.as_bytes().to_vec();
-        let finder = (shape == Shape::Contains).then(|| Finder::new(&needle).into_owned());
+        let finder = (shape == Shape::Contains).then(|| Box::new(Finder::new(&needle).into_owned()));
         Literal::Text(TextMatch { needle, shape, finder })
     }
 
@@ -131,7 +131,7 @@ impl Literal {
     pub(crate) fn parse(cursor: &mut Cursor<'_>) -> Result<Literal, PatternError> {
         cursor.skip_ws();
         match cursor.peek() {
-            Some('"') => Ok(TextMatch::new(&parse_quoted(cursor)?)),
+            Some('"') => Ok(TextMatch::literal(&parse_quoted(cursor)?)),
             Some('%') => {
                 cursor.advance(1);
                 let body = cursor.take_while(|c| c != '%');
@@ -157,7 +157,7 @@ impl Literal {
                 }
                 match parse_number(word.as_bytes(), true) {
                     Some(value) => Ok(Literal::Number(Number { value, text: word.to_owned() })),
-                    None => Ok(TextMatch::new(word)),
+                    None => Ok(TextMatch::literal(word)),
                 }
             }
         }

@@ -47,17 +47,17 @@ struct Condition {
     test: Test,
     /// `"key"` for the selector's last property name: absent from a message without
     /// escapes, the property is absent from the document.
-    key_needle: Option<Finder<'static>>,
+    key_needle: Option<Box<Finder<'static>>>,
     /// The text an `=` string value requires: absent from a message without escapes, no
     /// value can equal it.
-    value_needle: Option<Finder<'static>>,
+    value_needle: Option<Box<Finder<'static>>>,
 }
 
 impl Condition {
     fn new(selector: Selector, test: Test) -> Self {
-        let key_needle = selector.last_key().map(|k| Finder::new(format!("\"{k}\"").as_bytes()).into_owned());
+        let key_needle = selector.last_key().map(|k| Box::new(Finder::new(format!("\"{k}\"").as_bytes()).into_owned()));
         let value_needle = match &test {
-            Test::Compare(cmp) => cmp.required_text().map(|t| Finder::new(t).into_owned()),
+            Test::Compare(cmp) => cmp.required_text().map(|t| Box::new(Finder::new(t).into_owned())),
             _ => None,
         };
         Condition { selector, test, key_needle, value_needle }

@@ -307,11 +307,12 @@ pub(crate) fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
         i += 4;
         let mut code = u32::from(unit);
         // A high surrogate followed by `\uDC00`-`\uDFFF` is one character.
-        if (0xD800..0xDC00).contains(&unit) && raw.get(i..i + 2) == Some(b"\\u") {
-            if let Some(low @ 0xDC00..=0xDFFF) = hex4(raw, i + 2) {
-                code = 0x10000 + ((code - 0xD800) << 10) + (u32::from(low) - 0xDC00);
-                i += 6;
-            }
+        if (0xD800..0xDC00).contains(&unit)
+            && raw.get(i..i + 2) == Some(b"\\u")
+            && let Some(low @ 0xDC00..=0xDFFF) = hex4(raw, i + 2)
+        {
+            code = 0x10000 + ((code - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+            i += 6;
         }
         let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
         out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
