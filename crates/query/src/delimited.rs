@@ -179,7 +179,7 @@ impl DelimitedPattern {
             let mut out = Vec::new();
             for (index, token) in Tokens::new(message).enumerate() {
                 match placed.iter().position(|p| p.index == index) {
-                    Some(slot) if !self.slots.is_empty() => {
+                    Some(slot) => {
                         let p = placed[slot];
                         let key = match &self.slots[slot].name {
                             Some(name) => format!("${name}"),
@@ -487,6 +487,60 @@ mod tests {
         assert_eq!(fields("a [unclosed"), vec!["a", "unclosed"]);
         assert_eq!(fields(r#"a"b c"#), vec![r#"a"b"#, "c"]);
         assert_eq!(fields(r#"x "a\"#), vec!["x", r"a\"]);
+    }
+
+    /// Exhaustive reference: does some placement of the pattern's slots on the message's
+    /// fields (`None` = `...`, `Some(c)` = a field that must equal `c`, `Some('?')` = any)
+    /// satisfy it? Without `...` the last slot takes the rest of the line.
+    fn model(items: &[Option<char>], words: &[char]) -> bool {
+        if !items.contains(&None) {
+            let k = items.len();
+            if words.len() < k {
+                return false;
+            }
+            return items.iter().enumerate().all(|(i, item)| {
+                let c = item.unwrap_or('?');
+                c == '?' || (words[i] == c && (i + 1 < k || words.len() == k))
+            });
+        }
+        fn place(items: &[Option<char>], words: &[char]) -> bool {
+            match items.split_first() {
+                None => words.is_empty(),
+                Some((None, rest)) => (0..=words.len()).any(|skip| place(rest, &words[skip..])),
+                Some((Some(c), rest)) => words.first().is_some_and(|w| *c == '?' || w == c) && place(rest, &words[1..]),
+            }
+        }
+        place(items, words)
+    }
+
+    #[test]
+    fn placement_agrees_with_exhaustive_search() {
+        let mut seed: u64 = 0x0123_4567_89ab_cdef;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        const ITEMS: [Option<char>; 4] = [None, Some('a'), Some('b'), Some('?')];
+        for _ in 0..20_000 {
+            let items: Vec<Option<char>> = (0..1 + next(5)).map(|_| ITEMS[next(4)]).collect();
+            let words: Vec<char> = (0..next(7)).map(|_| ['a', 'b', 'c'][next(3)]).collect();
+            let text = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    None => "...".to_owned(),
+                    Some('?') => format!("f{i}"),
+                    Some(c) => format!("f{i} = {c}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let message: String = words.iter().map(char::to_string).collect::<Vec<_>>().join(" ");
+            let pattern = DelimitedPattern::parse(&format!("[{text}]")).unwrap();
+            assert_eq!(pattern.matches(message.as_bytes()), model(&items, &words), "[{text}] on {message:?}");
+            assert_eq!(pattern.extract(message.as_bytes()).is_some(), model(&items, &words), "[{text}] on {message:?}");
+        }
     }
 
     #[test]

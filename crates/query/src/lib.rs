@@ -5,10 +5,10 @@
 //! log events, and Live Tail" (CloudWatch Logs User Guide, FilterAndPatternSyntax.html).
 //! The pattern's first character picks its form:
 //!
-//! - `{ ... }` — a JSON pattern ([`json`](crate::json) module): property selectors,
-//!   `=`/`!=`/`<`/... comparisons, `IS NULL`, `NOT EXISTS`, `&&`, `||`, parentheses;
-//! - `[ ... ]` — a space-delimited pattern ([`delimited`](crate::delimited) module):
-//!   named fields, `...`, per-field conditions;
+//! - `{ ... }` — a JSON pattern (`json` module): property selectors, `=`/`!=`/`<`/...
+//!   comparisons, `IS NULL`, `NOT EXISTS`, `&&`, `||`, parentheses;
+//! - `[ ... ]` — a space-delimited pattern (`delimited` module): named fields, `...`,
+//!   per-field conditions;
 //! - `%...%` — a regular expression in AWS's restricted subset (`regex` module), searched
 //!   anywhere in the message;
 //! - anything else — unstructured terms (`terms` module): words, `"quoted phrases"`,
@@ -110,4 +110,19 @@ impl FilterPattern {
 /// Folds a terms pattern that constrains nothing into `Everything`, so callers can skip it.
 fn terms_or_everything(terms: TermsPattern) -> Pattern {
     if terms.matches_everything() { Pattern::Everything } else { Pattern::Terms(terms) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The logs crate shares one compiled pattern between scanning threads.
+    #[test]
+    fn patterns_and_fields_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<FilterPattern>();
+        send_sync::<FieldRef>();
+        send_sync::<Fields<'static>>();
+        send_sync::<PatternError>();
+    }
 }
