@@ -286,9 +286,9 @@ impl Comparison {
 
     fn test_number(&self, number: &Number, value: &Scalar<'_>) -> bool {
         let Some(actual) = value.number() else {
-            // Not a number: `=` can still hold textually (`"abc" = abc` is impossible
-            // here, but a string "007" compared with 007 is equal both ways); `!=` is
-            // its negation, and an ordering never holds.
+            // Not a number (`-` in an access log's bytes field, "1e3" in a JSON string):
+            // `=` falls back to comparing the text as written, `!=` is its negation, and
+            // an ordering never holds.
             let equal = value.text() == Some(number.text.as_bytes());
             return match self.op {
                 Op::Eq => equal,
