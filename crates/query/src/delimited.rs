@@ -28,6 +28,8 @@
 
 use std::ops::Range;
 
+use memchr::memmem::Finder;
+
 use crate::error::PatternError;
 use crate::expr::{Cursor, Expr};
 use crate::json::MAX_REGEXES;
@@ -76,6 +78,9 @@ pub(crate) struct DelimitedPattern {
     trailing: bool,
     /// Slots whose conditions read other slots; checked once every slot is placed.
     cross: Vec<usize>,
+    /// Texts the message must contain: every field value is a substring of the message,
+    /// so an `=` string that a slot requires (alone or under `&&`) must occur in it.
+    required: Vec<Finder<'static>>,
 }
 
 /// A condition as written, before its field name is resolved.
@@ -154,7 +159,8 @@ impl DelimitedPattern {
         if regexes > MAX_REGEXES {
             return Err(PatternError::limit("a space-delimited pattern may use at most 2 regular expressions"));
         }
-        Ok(DelimitedPattern { slots, groups, leading, trailing, cross })
+        let required = slots.iter().filter_map(|s| s.expr.as_ref()).flat_map(required_texts).map(|t| Finder::new(t).into_owned()).collect();
+        Ok(DelimitedPattern { slots, groups, leading, trailing, cross, required })
     }
 
     /// True when the pattern is only ellipses, which every message satisfies.
@@ -165,6 +171,9 @@ impl DelimitedPattern {
     /// True when the message satisfies the pattern. Allocation-free for patterns of up
     /// to [`INLINE_FIELDS`] fields.
     pub(crate) fn matches(&self, message: &[u8]) -> bool {
+        if !self.required.iter().all(|f| f.find(message).is_some()) {
+            return false;
+        }
         with_placed(self.slots.len(), |placed| self.place(message, placed) && self.cross_ok(message, placed))
     }
 
@@ -293,6 +302,22 @@ impl DelimitedPattern {
 
     fn cross_ok(&self, message: &[u8], placed: &[Placed]) -> bool {
         self.cross.iter().all(|&slot| self.slots[slot].expr.as_ref().is_none_or(|e| eval(e, message, placed)))
+    }
+}
+
+/// The texts an expression requires: those of its `=` string conditions that must all
+/// hold (the expression itself, or the direct parts of a top-level `&&`).
+fn required_texts(expr: &Expr<FieldCond>) -> Vec<&[u8]> {
+    match expr {
+        Expr::Cond(c) => c.cmp.required_text().into_iter().collect(),
+        Expr::All(parts) => parts
+            .iter()
+            .filter_map(|p| match p {
+                Expr::Cond(c) => c.cmp.required_text(),
+                _ => None,
+            })
+            .collect(),
+        Expr::Any(_) => Vec::new(),
     }
 }
 
