@@ -21,8 +21,14 @@ pub enum PatternErrorKind {
     MissingSeparator,
     /// A `{`, `[` or `%` form is not closed at the end of the pattern.
     Unclosed,
-    /// A valid AWS pattern form that this server does not implement yet.
-    Unsupported,
+    /// A JSON or space-delimited pattern that does not follow the grammar.
+    Syntax,
+    /// A JSON property selector (`$.a.b[0]`) that is malformed.
+    InvalidSelector,
+    /// A `%...%` regular expression outside the subset AWS accepts.
+    InvalidRegex,
+    /// A documented per-pattern limit (wildcard selectors, regular expressions) is exceeded.
+    LimitExceeded,
 }
 
 /// Why a pattern is invalid; `message()` is the text for InvalidParameterException.
@@ -74,7 +80,23 @@ impl PatternError {
         Self::new(PatternErrorKind::Unclosed, format!("Invalid filter pattern: a {form} that starts with '{open}' must end with '{close}'"))
     }
 
-    pub(crate) fn unsupported(form: &str) -> Self {
-        Self::new(PatternErrorKind::Unsupported, format!("Invalid filter pattern: {form} are not supported by this server yet"))
+    /// A grammar mistake in a JSON or space-delimited pattern; `detail` says what was expected.
+    pub(crate) fn syntax(detail: impl std::fmt::Display) -> Self {
+        Self::new(PatternErrorKind::Syntax, format!("Invalid filter pattern: {detail}"))
+    }
+
+    /// A malformed JSON property selector.
+    pub(crate) fn selector(selector: &str, detail: &str) -> Self {
+        Self::new(PatternErrorKind::InvalidSelector, format!("Invalid filter pattern: invalid property selector '{selector}': {detail}"))
+    }
+
+    /// A regular expression AWS would refuse.
+    pub(crate) fn regex(regex: &str, detail: impl std::fmt::Display) -> Self {
+        Self::new(PatternErrorKind::InvalidRegex, format!("Invalid filter pattern: invalid regular expression %{regex}%: {detail}"))
+    }
+
+    /// A documented quota exceeded.
+    pub(crate) fn limit(detail: &str) -> Self {
+        Self::new(PatternErrorKind::LimitExceeded, format!("Invalid filter pattern: {detail}"))
     }
 }
