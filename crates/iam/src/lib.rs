@@ -1,15 +1,33 @@
-//! Identities and access: who signed a request, whether they may make the call, and STS.
+//! Identities and access: who signed a request, whether they may make the call, and the
+//! IAM and STS services that manage both.
 //!
-//! Today the account root is the only principal: its access key authenticates and it
-//! is allowed everything, as on AWS. Every other principal is denied by default, which
-//! is IAM's answer for a principal with no policy. The IAM issue adds users, roles and
-//! policy evaluation behind these same two entry points.
+//! - [`Identities`] is what the request pipeline holds: [`Identities::authenticate`] turns
+//!   an access key (and session token) into a [`Caller`], [`Identities::authorize`]
+//!   evaluates the caller's policies for an action on resources, as AWS does.
+//! - `directory`: every IAM entity in memory as a snapshot, persisted in the catalog.
+//! - `api`: the IAM service (users, groups, roles, policies, keys, simulation).
+//! - `sts`: GetCallerIdentity and AssumeRole; `session`: sealed session tokens.
+//! - `managed`: the AWS managed policies.
+//! - The policy language itself is the `policy` crate.
 
+mod api;
+mod authorize;
+mod directory;
+mod entities;
+mod managed;
+mod session;
 mod sts;
 
-pub use sts::StsService;
+use std::sync::{Arc, RwLock};
 
-use wire::{AwsError, OperationSpec, Principal, PrincipalKind};
+use policy::Policy;
+use store::{Store, StoreError};
+use wire::{Principal, PrincipalKind};
+
+pub use api::IamService;
+pub use authorize::{AccessRequest, Denied, request_tags};
+pub use directory::PolicySource;
+pub use sts::StsService;
 
 /// A secret access key; never printed.
 #[derive(Clone)]
@@ -33,74 +51,156 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The credentials and principals the server knows.
-#[derive(Debug, Clone)]
+/// The credentials, principals and policies of the account; cheap to clone.
+#[derive(Clone)]
 pub struct Identities {
-    account_id: String,
-    root_access_key_id: String,
-    root_secret: Secret,
+    dir: Arc<directory::Directory>,
+}
+
+impl std::fmt::Debug for Identities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identities").field("account", &self.dir.account).finish_non_exhaustive()
+    }
+}
+
+/// Why credentials were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// The access key or session token is unknown, inactive or altered.
+    UnknownKey,
+    /// The session token has expired.
+    ExpiredToken,
+}
+
+/// An authenticated caller: the principal, the key to check its signature with, and
+/// what its permissions are made of.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who the caller is.
+    pub principal: Principal,
+    secret: Secret,
+    grant: Grant,
+}
+
+/// Where a caller's permissions come from.
+#[derive(Debug, Clone)]
+enum Grant {
+    /// The account root: everything.
+    Root,
+    /// An IAM user: its policies and its groups'.
+    User { key: String },
+    /// A role session: the role's policies, narrowed by session policies.
+    Session {
+        role_key: String,
+        role_id: String,
+        /// Session policies; when any were given, an action needs their allow too.
+        session_policies: Option<Vec<Arc<Policy>>>,
+    },
+}
+
+impl Caller {
+    /// The secret the request must have been signed with.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
 }
 
 impl Identities {
-    /// Identities of an account whose root signs with the given key pair.
-    pub fn new(account_id: impl Into<String>, root_access_key_id: impl Into<String>, root_secret: Secret) -> Self {
-        Identities { account_id: account_id.into(), root_access_key_id: root_access_key_id.into(), root_secret }
+    /// Loads the account's IAM entities; the root signs with the given key pair.
+    pub async fn load(
+        store: Arc<Store>,
+        account_id: impl Into<String>,
+        root_access_key_id: impl Into<String>,
+        root_secret: Secret,
+    ) -> Result<Self, StoreError> {
+        let account = account_id.into();
+        let entities = directory::load(&store, &account).await?;
+        let snapshot = Arc::new(directory::build(&store, entities));
+        let dir = directory::Directory {
+            store,
+            account,
+            root_access_key_id: root_access_key_id.into(),
+            root_secret,
+            state: RwLock::new(snapshot),
+            writes: tokio::sync::Mutex::new(()),
+        };
+        Ok(Identities { dir: Arc::new(dir) })
     }
 
     /// The account this server serves.
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        &self.dir.account
     }
 
-    /// The secret and principal of an access key; `None` for an unknown key.
-    pub fn lookup(&self, access_key_id: &str) -> Option<(Secret, Principal)> {
-        (access_key_id == self.root_access_key_id).then(|| (self.root_secret.clone(), Principal::root(&self.account_id, access_key_id)))
-    }
-
-    /// Decides whether the principal may call the operation of the service.
-    pub fn authorize(&self, principal: &Principal, service: &str, op: &OperationSpec) -> Result<(), AwsError> {
-        if principal.kind == PrincipalKind::Root && principal.account_id == self.account_id {
-            return Ok(());
+    /// The caller behind an access key and, for temporary credentials, a session token.
+    pub fn authenticate(&self, access_key_id: &str, session_token: Option<&str>, now_secs: i64) -> Result<Caller, AuthFailure> {
+        match session_token {
+            Some(token) => self.session_caller(access_key_id, token, now_secs),
+            None if access_key_id == self.dir.root_access_key_id => Ok(Caller {
+                principal: Principal::root(&self.dir.account, access_key_id),
+                secret: self.dir.root_secret.clone(),
+                grant: Grant::Root,
+            }),
+            None => self.user_caller(access_key_id),
         }
-        Err(access_denied(principal, service, op))
+    }
+
+    fn user_caller(&self, access_key_id: &str) -> Result<Caller, AuthFailure> {
+        let snapshot = self.snapshot();
+        let key = snapshot.entities.keys.get(access_key_id).filter(|k| k.status == "Active").ok_or(AuthFailure::UnknownKey)?;
+        let user = snapshot.user(&key.user).ok_or(AuthFailure::UnknownKey)?;
+        let secret = snapshot.secrets.get(access_key_id).ok_or(AuthFailure::UnknownKey)?.clone();
+        let principal = Principal {
+            kind: PrincipalKind::User { name: user.name.clone() },
+            arn: entities::arn(&self.dir.account, "user", &user.path, &user.name),
+            account_id: self.dir.account.clone(),
+            id: user.id.clone(),
+            access_key_id: access_key_id.to_owned(),
+            session: None,
+        };
+        Ok(Caller { principal, secret, grant: Grant::User { key: user.name.to_lowercase() } })
+    }
+
+    fn session_caller(&self, access_key_id: &str, token: &str, now_secs: i64) -> Result<Caller, AuthFailure> {
+        let claims = session::open(&self.dir.store, token).ok_or(AuthFailure::UnknownKey)?;
+        if claims.access_key_id != access_key_id || claims.account != self.dir.account {
+            return Err(AuthFailure::UnknownKey);
+        }
+        if now_secs >= claims.expires_at {
+            return Err(AuthFailure::ExpiredToken);
+        }
+        let session_policies = self.session_policies(&claims);
+        let principal = Principal {
+            kind: PrincipalKind::AssumedRole { role: claims.role_name.clone(), session: claims.session_name.clone() },
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", claims.account, claims.role_name, claims.session_name),
+            account_id: claims.account.clone(),
+            id: format!("{}:{}", claims.role_id, claims.session_name),
+            access_key_id: access_key_id.to_owned(),
+            session: Some(wire::Session {
+                role_arn: claims.role_arn.clone(),
+                role_id: claims.role_id.clone(),
+                role_name: claims.role_name.clone(),
+                issued_at: claims.issued_at,
+                expires_at: claims.expires_at,
+            }),
+        };
+        let grant = Grant::Session {
+            role_key: claims.role_name.to_lowercase(),
+            role_id: claims.role_id,
+            session_policies,
+        };
+        Ok(Caller { principal, secret: Secret::new(claims.secret), grant })
+    }
+
+    /// Compiles the session policies a token carries; they were validated when issued.
+    fn session_policies(&self, claims: &session::SessionClaims) -> Option<Vec<Arc<Policy>>> {
+        if claims.policy.is_none() && claims.policy_arns.is_empty() {
+            return None;
+        }
+        let snapshot = self.snapshot();
+        let inline = claims.policy.as_deref().and_then(|d| Policy::parse(d).ok()).map(Arc::new);
+        let managed = claims.policy_arns.iter().filter_map(|arn| snapshot.managed_document(arn)).filter_map(|d| Policy::parse(d).ok());
+        Some(inline.into_iter().chain(managed.map(Arc::new)).collect())
     }
 }
 
-/// AWS's AccessDenied for a caller with no policy allowing the action.
-fn access_denied(principal: &Principal, service: &str, op: &OperationSpec) -> AwsError {
-    AwsError::new(
-        "AccessDeniedException",
-        400,
-        format!(
-            "User: {} is not authorized to perform: {service}:{} because no identity-based policy allows the {service}:{} action",
-            principal.arn, op.name, op.name
-        ),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn root_is_known_and_allowed() {
-        let ids = Identities::new("123456789012", "AKIAROOT", Secret::new("s3cr3t"));
-        let (secret, p) = ids.lookup("AKIAROOT").unwrap();
-        assert_eq!(secret.expose(), "s3cr3t");
-        assert_eq!(p.arn, "arn:aws:iam::123456789012:root");
-        assert!(ids.authorize(&p, "logs", &OperationSpec::write("CreateLogGroup")).is_ok());
-        assert!(ids.lookup("AKIAOTHER").is_none());
-        assert!(!format!("{ids:?}").contains("s3cr3t"), "secrets never print");
-    }
-
-    #[test]
-    fn other_principals_are_denied_by_default() {
-        let ids = Identities::new("123456789012", "AKIAROOT", Secret::new("s"));
-        let mut p = Principal::root("123456789012", "AKIAX");
-        p.kind = PrincipalKind::User { name: "alice".into() };
-        p.arn = "arn:aws:iam::123456789012:user/alice".into();
-        let err = ids.authorize(&p, "logs", &OperationSpec::write("DeleteLogGroup")).unwrap_err();
-        assert_eq!(err.code, "AccessDeniedException");
-        assert!(err.message.contains("logs:DeleteLogGroup"));
-    }
-}

@@ -20,25 +20,31 @@ use store::{LogGroup, Store, StoreError};
 use wire::{AwsError, CallContext, Model, OperationSpec, Protocol, Service};
 
 /// Every operation this service implements, described once.
+/// Resources are authorized as AWS names them in its AccessDenied messages: group-level
+/// actions on `log-group:NAME:log-stream:` (so `log-group:NAME:*` and `log-group:/prefix/*`
+/// policies match), stream-level actions on the stream, listing on `log-group:*`.
 pub static OPERATIONS: &[OperationSpec] = &[
-    OperationSpec::write("CreateLogGroup"),
-    OperationSpec::write("DeleteLogGroup"),
-    OperationSpec::read("DescribeLogGroups"),
-    OperationSpec::write("CreateLogStream"),
-    OperationSpec::write("DeleteLogStream"),
-    OperationSpec::read("DescribeLogStreams"),
-    OperationSpec::write("PutLogEvents").data(),
-    OperationSpec::read("GetLogEvents").data(),
-    OperationSpec::read("FilterLogEvents").data(),
-    OperationSpec::write("PutRetentionPolicy"),
-    OperationSpec::write("DeleteRetentionPolicy"),
-    OperationSpec::write("TagResource"),
-    OperationSpec::write("UntagResource"),
-    OperationSpec::read("ListTagsForResource"),
-    OperationSpec::write("TagLogGroup"),
-    OperationSpec::write("UntagLogGroup"),
-    OperationSpec::read("ListTagsLogGroup"),
+    OperationSpec::write("CreateLogGroup").on(&[GROUP]),
+    OperationSpec::write("DeleteLogGroup").on(&[GROUP]),
+    OperationSpec::read("DescribeLogGroups").on(&["arn:aws:logs:{region}:{account}:log-group:*"]),
+    OperationSpec::write("CreateLogStream").on(&[STREAM]),
+    OperationSpec::write("DeleteLogStream").on(&[STREAM]),
+    OperationSpec::read("DescribeLogStreams").on(&[GROUP]),
+    OperationSpec::write("PutLogEvents").data().on(&[STREAM]),
+    OperationSpec::read("GetLogEvents").data().on(&[STREAM]),
+    OperationSpec::read("FilterLogEvents").data().on(&[GROUP]),
+    OperationSpec::write("PutRetentionPolicy").on(&[GROUP]),
+    OperationSpec::write("DeleteRetentionPolicy").on(&[GROUP]),
+    OperationSpec::write("TagResource").on(&["{resourceArn}"]),
+    OperationSpec::write("UntagResource").on(&["{resourceArn}"]),
+    OperationSpec::read("ListTagsForResource").on(&["{resourceArn}"]),
+    OperationSpec::write("TagLogGroup").on(&[GROUP]),
+    OperationSpec::write("UntagLogGroup").on(&[GROUP]),
+    OperationSpec::read("ListTagsLogGroup").on(&[GROUP]),
 ];
+
+const GROUP: &str = "arn:aws:logs:{region}:{account}:log-group:{logGroupName|logGroupIdentifier}:log-stream:";
+const STREAM: &str = "arn:aws:logs:{region}:{account}:log-group:{logGroupName|logGroupIdentifier}:log-stream:{logStreamName}";
 
 /// Limits that AWS enforces and an operator may change.
 #[derive(Debug, Clone)]
@@ -112,6 +118,28 @@ impl Service for LogsService {
             "UntagLogGroup" => self.untag_log_group(ctx, parse(input)?).await,
             "ListTagsLogGroup" => self.list_tags_log_group(ctx, parse(input)?).await,
             other => Err(AwsError::client("UnknownOperationException", format!("Operation {other} is not supported."))),
+        }
+    }
+
+    /// A log group ARN given as `logGroupIdentifier` is authorized by the name inside it.
+    fn resource_member(&self, member: &str, value: &str) -> String {
+        if member != "logGroupIdentifier" {
+            return value.to_owned();
+        }
+        match value.strip_prefix("arn:").and_then(|rest| rest.split_once(":log-group:")) {
+            Some((_, name)) => name.strip_suffix(":*").unwrap_or(name).to_owned(),
+            None => value.to_owned(),
+        }
+    }
+
+    /// The tags of the log group an ARN (group or stream form) names.
+    async fn resource_tags(&self, ctx: &CallContext, arn: &str) -> std::collections::BTreeMap<String, String> {
+        let Some((_, rest)) = arn.split_once(":log-group:") else { return Default::default() };
+        let name = rest.split(":log-stream:").next().unwrap_or(rest);
+        let name = name.strip_suffix(":*").unwrap_or(name);
+        match self.store.log_group(&ctx.account_id, &ctx.region, name).await {
+            Ok(Some(group)) => self.store.tags(group.id).await.unwrap_or_default(),
+            _ => Default::default(),
         }
     }
 }

@@ -53,8 +53,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let metrics = observe::Metrics::install();
     let logs = Arc::new(logs::LogsService::new(store.clone(), config.logs_limits.clone()));
-    let sts = Arc::new(iam::StsService::new());
-    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts]));
+    let sts = Arc::new(iam::StsService::new(config.identities.clone()));
+    let iam = Arc::new(iam::IamService::new(config.identities.clone()));
+    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam]));
     let maintenance = store.spawn_maintenance();
     let app = router(pipeline, metrics).into_make_service_with_connect_info::<SocketAddr>();
     // Small requests must not wait on Nagle's algorithm.

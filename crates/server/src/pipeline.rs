@@ -1,7 +1,9 @@
 //! The request pipeline of DESIGN.md, shared by every service:
-//! HTTP → decode (protocol) → authenticate (SigV4) → principal → operation descriptor →
-//! validate (botocore model) → authorize → execute → observe → encode.
+//! HTTP → decode (protocol) → authenticate (SigV4, access key or session token) → caller →
+//! operation descriptor → validate (botocore model) → authorize (IAM policy evaluation on
+//! the descriptor's action and resources) → execute → observe → encode.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,7 +80,8 @@ pub async fn handle(
     let protocol = route.service.protocol();
     let op_name = route.operation.clone().unwrap_or_default();
     let service_name = route.service.model().signing_name().to_owned();
-    let result = execute(&p, &route, &method, &uri, &headers, &body, &request_id).await;
+    let request = HttpRequest { method: &method, uri: &uri, headers: &headers, body: &body, peer };
+    let result = execute(&p, &route, &request, &request_id).await;
     let response = match result {
         Ok((op, output)) => success(&*route.service, op, &output, &request_id),
         Err(err) => error(&*route.service, protocol, &err, &request_id),
@@ -88,18 +91,19 @@ pub async fn handle(
     response
 }
 
+/// The parts of the HTTP request the steps after routing read.
+struct HttpRequest<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+    peer: SocketAddr,
+}
+
 /// Runs the pipeline's steps after routing; returns the operation and its output.
-async fn execute(
-    p: &Pipeline,
-    route: &Route,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-    request_id: &str,
-) -> Result<(&'static OperationSpec, Value), AwsError> {
+async fn execute(p: &Pipeline, route: &Route, http: &HttpRequest<'_>, request_id: &str) -> Result<(&'static OperationSpec, Value), AwsError> {
     let protocol = route.service.protocol();
-    let (ctx_principal, region) = authenticate(p, route, method, uri, headers, body)?;
+    let (caller, region) = authenticate(p, route, http)?;
     let op_name = route.operation.as_deref().unwrap_or_default();
     let op = route
         .service
@@ -107,16 +111,55 @@ async fn execute(
         .ok_or_else(|| unknown_operation(protocol, op_name, &route.service.model().metadata.api_version))?;
     let input = decode_input(&*route.service, op, &route.body)?;
     route.service.model().validate_input(op.name, &input).map_err(|m| AwsError::client(route.service.validation_error_code(), m))?;
-    p.identities.authorize(&ctx_principal, route.service.model().signing_name(), op)?;
     let ctx = CallContext {
         request_id: request_id.to_owned(),
-        account_id: ctx_principal.account_id.clone(),
+        account_id: caller.principal.account_id.clone(),
         region,
-        principal: ctx_principal,
+        principal: caller.principal.clone(),
         now_millis: now_millis(),
+        source_ip: Some(http.peer.ip()),
+        user_agent: http.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
+    if !op.permissionless {
+        authorize(p, &*route.service, op, &caller, &ctx, &input).await?;
+    }
     let output = route.service.call(&ctx, op, input).await?;
     Ok((op, output))
+}
+
+/// Evaluates the caller's policies for the operation's action on its resources.
+async fn authorize(
+    p: &Pipeline,
+    service: &dyn Service,
+    op: &OperationSpec,
+    caller: &iam::Caller,
+    ctx: &CallContext,
+    input: &Value,
+) -> Result<(), AwsError> {
+    let action = format!("{}:{}", service.model().signing_name(), op.name);
+    let resources = wire::authz::resources(service, op, ctx, input);
+    let (request_tags, tag_keys) = iam::request_tags(input);
+    let mut resource_tags = BTreeMap::new();
+    if p.identities.needs_resource_tags(caller) {
+        for arn in &resources {
+            resource_tags.insert(arn.clone(), service.resource_tags(ctx, arn).await);
+        }
+    }
+    let request = iam::AccessRequest {
+        action: &action,
+        resources: &resources,
+        region: &ctx.region,
+        source_ip: ctx.source_ip,
+        secure_transport: false,
+        now: time::OffsetDateTime::from_unix_timestamp(ctx.now_millis / 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        request_tags: &request_tags,
+        tag_keys: &tag_keys,
+        resource_tags: &resource_tags,
+    };
+    p.identities.authorize(caller, &request).map_err(|denied| match service.protocol() {
+        Protocol::Json => AwsError::new("AccessDeniedException", 400, denied.message),
+        Protocol::Query => AwsError::new("AccessDenied", 403, denied.message),
+    })
 }
 
 /// Works out the service and operation from the protocol markers of the request.
@@ -135,15 +178,9 @@ fn route(p: &Pipeline, headers: &HeaderMap, uri: &Uri, body: &Bytes, claim_servi
     Some(Route { service, operation: form.action.clone(), body: Decoded::Query(form) })
 }
 
-/// Verifies the SigV4 signature and returns the principal and the region it scoped.
-fn authenticate(
-    p: &Pipeline,
-    route: &Route,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<(wire::Principal, String), AwsError> {
+/// Verifies the SigV4 signature and returns the caller and the region it scoped.
+fn authenticate(p: &Pipeline, route: &Route, http: &HttpRequest<'_>) -> Result<(iam::Caller, String), AwsError> {
+    let (method, uri, headers, body) = (http.method, http.uri, http.headers, http.body);
     let protocol = route.service.protocol();
     let header_pairs: Vec<(&str, &str)> = headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
     let payload_hash = hex::encode(Sha256::digest(body));
@@ -166,13 +203,15 @@ fn authenticate(
             return Err(sig_error(protocol, e));
         }
     }
-    let Some((secret, principal)) = p.identities.lookup(&claim.access_key_id).filter(|_| claim.security_token.is_none()) else {
-        return Err(auth_error(protocol, AuthFailure::UnknownKey));
-    };
     let now = time::OffsetDateTime::now_utc();
+    let caller = match p.identities.authenticate(&claim.access_key_id, claim.security_token.as_deref(), now.unix_timestamp()) {
+        Ok(caller) => caller,
+        Err(iam::AuthFailure::UnknownKey) => return Err(auth_error(protocol, AuthFailure::UnknownKey)),
+        Err(iam::AuthFailure::ExpiredToken) => return Err(auth_error(protocol, AuthFailure::ExpiredToken)),
+    };
     let skew = time::Duration::try_from(p.max_clock_skew).unwrap_or(time::Duration::minutes(5));
-    sigv4::verify(&request, &claim, secret.expose(), now, skew).map_err(|e| sig_error(protocol, e))?;
-    Ok((principal, claim.region))
+    sigv4::verify(&request, &claim, caller.secret().expose(), now, skew).map_err(|e| sig_error(protocol, e))?;
+    Ok((caller, claim.region))
 }
 
 /// The signing service named in the credential scope, read before the full parse so a
@@ -220,6 +259,7 @@ fn unknown_operation(protocol: Protocol, name: &str, version: &str) -> AwsError 
 enum AuthFailure {
     Missing,
     UnknownKey,
+    ExpiredToken,
 }
 
 fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
@@ -234,6 +274,10 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
         (Protocol::Query, AuthFailure::UnknownKey) => {
             AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
         }
+        (Protocol::Json, AuthFailure::ExpiredToken) => {
+            AwsError::new("ExpiredTokenException", 400, "The security token included in the request is expired")
+        }
+        (Protocol::Query, AuthFailure::ExpiredToken) => AwsError::new("ExpiredToken", 403, "The security token included in the request is expired"),
     }
 }
 

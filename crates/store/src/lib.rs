@@ -7,12 +7,14 @@
 //! - [`scan`]: reads events of a stream or a group in (timestamp, seq) order, merging
 //!   overlapping blocks, with a cache of decoded blocks.
 //! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
+//! - [`iam`]: IAM entities as documents, changed in atomic change sets.
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
 mod background;
 pub mod catalog;
 pub mod codec;
 pub mod crypto;
+pub mod iam;
 pub mod ingest;
 pub mod maintenance;
 pub mod scan;
@@ -27,6 +29,7 @@ use sqlx::SqlitePool;
 
 pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
 pub use codec::NewEvent;
+pub use iam::{IamRecord, IamWrite};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
 
 /// Why a storage operation failed.

@@ -52,9 +52,12 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let listen = listener.local_addr()?;
     // A machine-readable line for scripts and tests that started us on port 0.
     println!("trailwatch listening on http://{listen}");
+    let identities = iam::Identities::load(store.clone(), account.account_id.clone(), account.access_key_id.clone(), account.secret.clone())
+        .await
+        .context("loading IAM entities")?;
     let config = server::ServerConfig {
         listen,
-        identities: iam::Identities::new(account.account_id.clone(), account.access_key_id.clone(), account.secret.clone()),
+        identities,
         max_clock_skew: Duration::from_secs(settings.max_clock_skew_secs),
         logs_limits: logs::Limits { max_event_bytes: settings.max_event_bytes },
     };

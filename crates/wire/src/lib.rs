@@ -5,6 +5,7 @@
 //! operations as data ([`service::OperationSpec`]) and the pipeline in `server` uses
 //! these codecs to turn HTTP into calls and results back into HTTP.
 
+pub mod authz;
 pub mod error;
 pub mod json;
 pub mod model;
@@ -13,4 +14,4 @@ pub mod service;
 
 pub use error::AwsError;
 pub use model::Model;
-pub use service::{CallContext, OperationSpec, Principal, PrincipalKind, Protocol, Service};
+pub use service::{CallContext, OperationSpec, Principal, PrincipalKind, Protocol, Service, Session};

@@ -1,6 +1,8 @@
 //! The contract between the request pipeline and a service: operations described as
 //! data, the caller's identity, and the one async entry point each service implements.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -27,17 +29,22 @@ pub struct OperationSpec {
     pub sensitive: &'static [&'static str],
     /// Whether the call is a data event rather than a management event.
     pub data_event: bool,
+    /// The resources the IAM action applies to, as ARN templates (see [`crate::authz`]):
+    /// the Service Authorization Reference's resource types for this action.
+    pub resources: &'static [&'static str],
+    /// Whether the call needs no IAM permission at all (STS GetCallerIdentity).
+    pub permissionless: bool,
 }
 
 impl OperationSpec {
     /// A management operation that changes state.
     pub const fn write(name: &'static str) -> Self {
-        OperationSpec { name, read_only: false, sensitive: &[], data_event: false }
+        OperationSpec { name, read_only: false, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
     }
 
     /// A management operation that only reads.
     pub const fn read(name: &'static str) -> Self {
-        OperationSpec { name, read_only: true, sensitive: &[], data_event: false }
+        OperationSpec { name, read_only: true, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
     }
 
     /// Marks the operation as a data event (e.g. PutLogEvents, GetLogEvents).
@@ -49,6 +56,18 @@ impl OperationSpec {
     /// Names the request members that must never be recorded in clear.
     pub const fn sensitive(mut self, members: &'static [&'static str]) -> Self {
         self.sensitive = members;
+        self
+    }
+
+    /// Marks the operation as needing no permission: any authenticated caller may call it.
+    pub const fn permissionless(mut self) -> Self {
+        self.permissionless = true;
+        self
+    }
+
+    /// Names the resources the action is authorized on, as ARN templates.
+    pub const fn on(mut self, resources: &'static [&'static str]) -> Self {
+        self.resources = resources;
         self
     }
 }
@@ -85,6 +104,23 @@ pub struct Principal {
     pub id: String,
     /// The access key the request was signed with.
     pub access_key_id: String,
+    /// For temporary credentials: the role session they belong to.
+    pub session: Option<Session>,
+}
+
+/// The role session behind temporary credentials (CloudTrail's `sessionContext`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The ARN of the role that was assumed, with its path.
+    pub role_arn: String,
+    /// The role's unique ID (`AROA...`).
+    pub role_id: String,
+    /// The role's name.
+    pub role_name: String,
+    /// When the credentials were issued, epoch seconds.
+    pub issued_at: i64,
+    /// When the credentials expire, epoch seconds.
+    pub expires_at: i64,
 }
 
 impl Principal {
@@ -96,6 +132,15 @@ impl Principal {
             account_id: account_id.to_owned(),
             id: account_id.to_owned(),
             access_key_id: access_key_id.to_owned(),
+            session: None,
+        }
+    }
+
+    /// The user name for IAM users, which IAM operations default their `UserName` to.
+    pub fn user_name(&self) -> Option<&str> {
+        match &self.kind {
+            PrincipalKind::User { name } => Some(name),
+            _ => None,
         }
     }
 }
@@ -113,6 +158,10 @@ pub struct CallContext {
     pub principal: Principal,
     /// Server time at which the request was received, in epoch milliseconds.
     pub now_millis: i64,
+    /// The address the request came from.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// The caller's `User-Agent`.
+    pub user_agent: Option<String>,
 }
 
 /// A service the pipeline dispatches to.
@@ -133,5 +182,22 @@ pub trait Service: Send + Sync + 'static {
     /// The operation of that name, if the service implements it.
     fn operation(&self, name: &str) -> Option<&'static OperationSpec> {
         self.operations().iter().find(|op| op.name == name)
+    }
+
+    /// How an input member's value is written into a resource ARN template; logs, for
+    /// example, accepts a log group ARN where a name goes.
+    fn resource_member(&self, _member: &str, value: &str) -> String {
+        value.to_owned()
+    }
+
+    /// The value of a template member the request left out (IAM's `UserName` defaults
+    /// to the caller); `None` renders `*`.
+    fn default_member(&self, _member: &str, _principal: &Principal) -> Option<String> {
+        None
+    }
+
+    /// The tags of the resource an ARN names, for `aws:ResourceTag/*` conditions.
+    async fn resource_tags(&self, _ctx: &CallContext, _arn: &str) -> BTreeMap<String, String> {
+        BTreeMap::new()
     }
 }

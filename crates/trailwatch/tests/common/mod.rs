@@ -29,6 +29,7 @@ pub struct Server {
     /// The data directory (removed on drop unless the test failed).
     pub data_dir: PathBuf,
     extra_args: Vec<String>,
+    extra_env: Vec<(String, String)>,
 }
 
 /// A fresh, empty directory for one test server.
@@ -49,7 +50,7 @@ impl Server {
     /// Starts a server with a fresh data directory and extra `serve` flags.
     pub fn start_with(extra: &[&str]) -> Server {
         let data_dir = fresh_dir("data");
-        let mut s = Server { child: None, endpoint: String::new(), data_dir, extra_args: extra.iter().map(|s| s.to_string()).collect() };
+        let mut s = Server { child: None, endpoint: String::new(), data_dir, extra_args: extra.iter().map(|s| s.to_string()).collect(), extra_env: Vec::new() };
         s.launch(None);
         s
     }
@@ -73,6 +74,7 @@ impl Server {
             .env("TRAILWATCH_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
             .env("TRAILWATCH_ROOT_SECRET_ACCESS_KEY", SECRET_KEY)
             .env("TRAILWATCH_LOG", "warn")
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -125,6 +127,13 @@ impl Server {
         self.restart();
     }
 
+    /// Starts the server again with extra environment variables (call after
+    /// [`Server::stop`] or [`Server::kill`]), e.g. libfaketime's to move its clock.
+    pub fn restart_with_env(&mut self, env: &[(&str, &str)]) {
+        self.extra_env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.restart();
+    }
+
     /// The body of `/_trailwatch/metrics` (Prometheus text format).
     pub fn metrics(&self) -> String {
         let raw = http_get(&self.addr(), "/_trailwatch/metrics").expect("metrics endpoint answers");
@@ -166,6 +175,28 @@ impl Server {
     /// An STS client for this server.
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.sdk_config())
+    }
+
+    /// An IAM client for this server, signed by the root.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+
+    /// An SDK config signing with temporary credentials (key pair and session token).
+    pub fn sdk_config_session(&self, access_key: &str, secret: &str, token: &str) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                access_key,
+                secret,
+                Some(token.to_owned()),
+                None,
+                "test-session",
+            )))
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build()
     }
 }
 
