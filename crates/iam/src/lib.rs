@@ -184,11 +184,7 @@ impl Identities {
                 expires_at: claims.expires_at,
             }),
         };
-        let grant = Grant::Session {
-            role_key: claims.role_name.to_lowercase(),
-            role_id: claims.role_id,
-            session_policies,
-        };
+        let grant = Grant::Session { role_key: claims.role_name.to_lowercase(), role_id: claims.role_id, session_policies };
         Ok(Caller { principal, secret: Secret::new(claims.secret), grant })
     }
 
@@ -203,4 +199,3 @@ impl Identities {
         Some(inline.into_iter().chain(managed.map(Arc::new)).collect())
     }
 }
-

@@ -99,8 +99,13 @@ impl Identities {
             return Err(AwsError::new("AccessDenied", 403, "Roles may not be assumed by root accounts."));
         }
         let snapshot = self.snapshot();
-        let not_authorized =
-            || AwsError::new("AccessDenied", 403, format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", ctx.principal.arn));
+        let not_authorized = || {
+            AwsError::new(
+                "AccessDenied",
+                403,
+                format!("User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", ctx.principal.arn),
+            )
+        };
         let role = self.role_by_arn(&snapshot, role_arn).ok_or_else(not_authorized)?;
         let mut keys = BTreeMap::new();
         keys.insert("sts:RoleSessionName".to_owned(), session_name.to_owned());
@@ -163,10 +168,20 @@ impl Identities {
     /// AssumeRole on behalf of a trailwatch service (CloudTrail delivering to a log group,
     /// the database publisher): the role's trust policy must allow the service principal.
     /// The returned caller is authorized as that role session.
-    pub fn assume_role_for_service(&self, service: &str, role_arn: &str, session_name: &str, now: OffsetDateTime) -> Result<Caller, AwsError> {
+    pub fn assume_role_for_service(
+        &self,
+        service: &str,
+        role_arn: &str,
+        session_name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Caller, AwsError> {
         let snapshot = self.snapshot();
         let not_authorized = || {
-            AwsError::new("AccessDenied", 403, format!("Service: {service} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"))
+            AwsError::new(
+                "AccessDenied",
+                403,
+                format!("Service: {service} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
+            )
         };
         let role = self.role_by_arn(&snapshot, role_arn).ok_or_else(not_authorized)?;
         let mut context = policy::RequestContext::new("sts:AssumeRole", role_arn);
