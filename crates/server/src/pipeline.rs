@@ -101,7 +101,12 @@ struct HttpRequest<'a> {
 }
 
 /// Runs the pipeline's steps after routing; returns the operation and its output.
-async fn execute(p: &Pipeline, route: &Route, http: &HttpRequest<'_>, request_id: &str) -> Result<(&'static OperationSpec, Value), AwsError> {
+async fn execute(
+    p: &Pipeline,
+    route: &Route,
+    http: &HttpRequest<'_>,
+    request_id: &str,
+) -> Result<(&'static OperationSpec, Value), AwsError> {
     let protocol = route.service.protocol();
     let (caller, region) = authenticate(p, route, http)?;
     let op_name = route.operation.as_deref().unwrap_or_default();
@@ -277,7 +282,9 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
         (Protocol::Json, AuthFailure::ExpiredToken) => {
             AwsError::new("ExpiredTokenException", 400, "The security token included in the request is expired")
         }
-        (Protocol::Query, AuthFailure::ExpiredToken) => AwsError::new("ExpiredToken", 403, "The security token included in the request is expired"),
+        (Protocol::Query, AuthFailure::ExpiredToken) => {
+            AwsError::new("ExpiredToken", 403, "The security token included in the request is expired")
+        }
     }
 }
 

@@ -52,9 +52,10 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let listen = listener.local_addr()?;
     // A machine-readable line for scripts and tests that started us on port 0.
     println!("trailwatch listening on http://{listen}");
-    let identities = iam::Identities::load(store.clone(), account.account_id.clone(), account.access_key_id.clone(), account.secret.clone())
-        .await
-        .context("loading IAM entities")?;
+    let identities =
+        iam::Identities::load(store.clone(), account.account_id.clone(), account.access_key_id.clone(), account.secret.clone())
+            .await
+            .context("loading IAM entities")?;
     let config = server::ServerConfig {
         listen,
         identities,
