@@ -50,7 +50,13 @@ impl Server {
     /// Starts a server with a fresh data directory and extra `serve` flags.
     pub fn start_with(extra: &[&str]) -> Server {
         let data_dir = fresh_dir("data");
-        let mut s = Server { child: None, endpoint: String::new(), data_dir, extra_args: extra.iter().map(|s| s.to_string()).collect(), extra_env: Vec::new() };
+        let mut s = Server {
+            child: None,
+            endpoint: String::new(),
+            data_dir,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            extra_env: Vec::new(),
+        };
         s.launch(None);
         s
     }
