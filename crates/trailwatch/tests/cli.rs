@@ -685,3 +685,151 @@ fn sts_identity_and_failures() {
     // The failed calls created nothing.
     assert_eq!(group_names(&aws.ok(&["logs", "describe-log-groups"])), Vec::<String>::new());
 }
+
+/// Seed 004's commands as written: the trust policy and the role policy come from
+/// `file://` documents, and the CLI decodes the URL-encoded documents IAM returns.
+#[test]
+fn seed_004_role_from_file_documents() {
+    let server = common::Server::start();
+    let aws = Aws::new(&server);
+    let trust = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Principal": {
+        "Service": "cloudtrail.amazonaws.com"
+      },
+      "Action": "sts:AssumeRole"
+    }
+  ]
+}"#;
+    aws.write("assume_role_policy_document.json", trust);
+    let role = aws.ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "CloudTrail_CloudWatchLogs_Role",
+        "--assume-role-policy-document",
+        "file://assume_role_policy_document.json",
+    ]);
+    let role_arn = role["Role"]["Arn"].as_str().unwrap().to_owned();
+    assert_eq!(role_arn, format!("arn:aws:iam::{}:role/CloudTrail_CloudWatchLogs_Role", common::ACCOUNT));
+    let trust_json: Value = serde_json::from_str(trust).unwrap();
+    assert_eq!(role["Role"]["AssumeRolePolicyDocument"], trust_json, "the CLI decodes the document IAM returns");
+
+    // The role policy of the seed, with its placeholders filled in.
+    let stream_prefix = format!("{}_CloudTrail_us-east-1", common::ACCOUNT);
+    let resource = format!("arn:aws:logs:us-east-1:{}:log-group:CloudTrail/DefaultLogGroup:log-stream:{stream_prefix}*", common::ACCOUNT);
+    let role_policy = format!(
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+
+      "Sid": "AWSCloudTrailCreateLogStream2014110",
+      "Effect": "Allow",
+      "Action": [
+        "logs:CreateLogStream"
+      ],
+      "Resource": [
+        "{resource}"
+      ]
+
+    }},
+    {{
+      "Sid": "AWSCloudTrailPutLogEvents20141101",
+      "Effect": "Allow",
+      "Action": [
+        "logs:PutLogEvents"
+      ],
+      "Resource": [
+        "{resource}"
+      ]
+    }}
+  ]
+}}"#
+    );
+    aws.write("role-policy-document.json", &role_policy);
+    aws.ok(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        "CloudTrail_CloudWatchLogs_Role",
+        "--policy-name",
+        "cloudtrail-policy",
+        "--policy-document",
+        "file://role-policy-document.json",
+    ]);
+    let got = aws.ok(&["iam", "get-role-policy", "--role-name", "CloudTrail_CloudWatchLogs_Role", "--policy-name", "cloudtrail-policy"]);
+    assert_eq!(got["PolicyDocument"], serde_json::from_str::<Value>(&role_policy).unwrap());
+
+    // The simulator, which is the enforcing engine, agrees with what the seed intends.
+    let stream = |name: &str| format!("arn:aws:logs:us-east-1:{}:log-group:CloudTrail/DefaultLogGroup:log-stream:{name}", common::ACCOUNT);
+    let ours = stream(&format!("{stream_prefix}_2"));
+    let other = stream("someone-else");
+    let sim = aws.ok(&[
+        "iam",
+        "simulate-principal-policy",
+        "--policy-source-arn",
+        &role_arn,
+        "--action-names",
+        "logs:PutLogEvents",
+        "logs:CreateLogStream",
+        "logs:DeleteLogGroup",
+        "--resource-arns",
+        &ours,
+        &other,
+    ]);
+    let decisions: Vec<(String, String, String)> = sim["EvaluationResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            (s("EvalActionName"), s("EvalResourceName"), s("EvalDecision"))
+        })
+        .collect();
+    let expect = |action: &str, resource: &str, decision: &str| (action.to_owned(), resource.to_owned(), decision.to_owned());
+    assert_eq!(
+        decisions,
+        vec![
+            expect("logs:PutLogEvents", &ours, "allowed"),
+            expect("logs:PutLogEvents", &other, "implicitDeny"),
+            expect("logs:CreateLogStream", &ours, "allowed"),
+            expect("logs:CreateLogStream", &other, "implicitDeny"),
+            expect("logs:DeleteLogGroup", &ours, "implicitDeny"),
+            expect("logs:DeleteLogGroup", &other, "implicitDeny"),
+        ]
+    );
+
+    // Only CloudTrail is trusted: a user, even an administrator, cannot assume the role.
+    aws.ok(&["iam", "create-user", "--user-name", "ops"]);
+    aws.ok(&["iam", "attach-user-policy", "--user-name", "ops", "--policy-arn", "arn:aws:iam::aws:policy/AdministratorAccess"]);
+    let key = aws.ok(&["iam", "create-access-key", "--user-name", "ops"]);
+    let ops =
+        Aws::with_keys(&server, key["AccessKey"]["AccessKeyId"].as_str().unwrap(), key["AccessKey"]["SecretAccessKey"].as_str().unwrap());
+    let who = ops.ok(&["sts", "get-caller-identity"]);
+    assert_eq!(who["Arn"], json!(format!("arn:aws:iam::{}:user/ops", common::ACCOUNT)));
+    ops.fails(
+        &["sts", "assume-role", "--role-arn", &role_arn, "--role-session-name", "attempt"],
+        "AccessDenied",
+        "AssumeRole",
+        &format!("User: arn:aws:iam::{}:user/ops is not authorized to perform: sts:AssumeRole on resource: {role_arn}", common::ACCOUNT),
+    );
+
+    // Identity policies may not name a principal; the error is IAM's and nothing is created.
+    aws.write(
+        "with-principal.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"logs:*","Resource":"*"}]}"#,
+    );
+    aws.fails(
+        &["iam", "create-policy", "--policy-name", "bad", "--policy-document", "file://with-principal.json"],
+        "MalformedPolicyDocument",
+        "CreatePolicy",
+        "Policy document should not specify a principal.",
+    );
+    let local = aws.ok(&["iam", "list-policies", "--scope", "Local"]);
+    assert_eq!(local["Policies"], json!([]));
+}
