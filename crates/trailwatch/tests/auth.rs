@@ -36,19 +36,7 @@ fn sts_as(server: &Server, key: &str, secret: &str, at: Option<SystemTime>) -> a
 
 /// An SDK config whose credentials carry a session token.
 fn config_with_session_token(server: &Server) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(&server.endpoint)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-            ACCESS_KEY,
-            SECRET_KEY,
-            Some("FwoGZXIvYXdzEBYaDOr+session+token".to_owned()),
-            None,
-            "test",
-        )))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build()
+    server.sdk_config_session(ACCESS_KEY, SECRET_KEY, "FwoGZXIvYXdzEBYaDOr+session+token")
 }
 
 /// Names of every log group, listed with the right credentials.

@@ -692,19 +692,7 @@ fn sts_identity_and_failures() {
 fn seed_004_role_from_file_documents() {
     let server = common::Server::start();
     let aws = Aws::new(&server);
-    let trust = r#"{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "",
-      "Effect": "Allow",
-      "Principal": {
-        "Service": "cloudtrail.amazonaws.com"
-      },
-      "Action": "sts:AssumeRole"
-    }
-  ]
-}"#;
+    let trust = common::SEED_004_TRUST;
     aws.write("assume_role_policy_document.json", trust);
     let role = aws.ok(&[
         "iam",

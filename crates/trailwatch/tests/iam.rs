@@ -7,54 +7,7 @@ mod common;
 use aws_sdk_cloudwatchlogs::Client as Logs;
 use aws_sdk_iam::Client as Iam;
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use common::{ACCOUNT, Server};
-
-/// Seed 001: the policy Aurora needs to publish its logs, verbatim.
-const SEED_001_POLICY: &str = r#"{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogEvents",
-            "Effect": "Allow",
-            "Action": [
-                "logs:GetLogEvents",
-                "logs:PutLogEvents"
-            ],
-            "Resource": "arn:aws:logs:*:*:log-group:/aws/rds/*:log-stream:*"
-        },
-        {
-            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogStreams",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutRetentionPolicy"
-            ],
-            "Resource": "arn:aws:logs:*:*:log-group:/aws/rds/*"
-        },
-        {
-            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogGroups",
-            "Effect": "Allow",
-            "Action": "logs:CreateLogGroup",
-            "Resource": "*"
-        }
-    ]
-}"#;
-
-/// Seed 004: the trust policy that lets CloudTrail assume its role, verbatim.
-const SEED_004_TRUST: &str = r#"{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "",
-      "Effect": "Allow",
-      "Principal": {
-        "Service": "cloudtrail.amazonaws.com"
-      },
-      "Action": "sts:AssumeRole"
-    }
-  ]
-}"#;
+use common::{ACCOUNT, SEED_001_POLICY, SEED_004_TRUST, Server};
 
 /// A user with its own access key, and clients signing as it.
 struct User {

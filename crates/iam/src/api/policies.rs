@@ -347,41 +347,25 @@ fn read(ids: &Identities, op: &str, r: &Request<'_>) -> Result<Value, AwsError> 
                 return Err(no_such_entity(format!("Policy {arn} was not found.")));
             }
             let filter = r.opt("EntityFilter");
-            let wants = |kind: &str| filter.is_none_or(|f| f == kind);
-            let has = |p: &Permissions| p.attached.iter().any(|a| a == arn);
-            let users: Vec<Value> = if wants("User") {
-                snapshot
-                    .entities
-                    .users
-                    .values()
-                    .filter(|u| has(&u.permissions))
-                    .map(|u| json!({"UserName": u.name, "UserId": u.id}))
+            let e = &snapshot.entities;
+            // (kind, name, id) of every entity with the policy attached that the filter keeps.
+            let holders: Vec<(&str, &str, &str)> = e
+                .users
+                .values()
+                .map(|u| ("User", &u.name, &u.id, &u.permissions))
+                .chain(e.groups.values().map(|g| ("Group", &g.name, &g.id, &g.permissions)))
+                .chain(e.roles.values().map(|x| ("Role", &x.name, &x.id, &x.permissions)))
+                .filter(|(kind, _, _, p)| filter.is_none_or(|f| f == *kind) && p.attached.iter().any(|a| a == arn))
+                .map(|(kind, name, id, _)| (kind, name.as_str(), id.as_str()))
+                .collect();
+            let of = |kind: &str| -> Vec<Value> {
+                holders
+                    .iter()
+                    .filter(|h| h.0 == kind)
+                    .map(|(_, name, id)| json!({format!("{kind}Name"): name, format!("{kind}Id"): id}))
                     .collect()
-            } else {
-                Vec::new()
             };
-            let groups: Vec<Value> = if wants("Group") {
-                snapshot
-                    .entities
-                    .groups
-                    .values()
-                    .filter(|g| has(&g.permissions))
-                    .map(|g| json!({"GroupName": g.name, "GroupId": g.id}))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let roles: Vec<Value> = if wants("Role") {
-                snapshot
-                    .entities
-                    .roles
-                    .values()
-                    .filter(|x| has(&x.permissions))
-                    .map(|x| json!({"RoleName": x.name, "RoleId": x.id}))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let (users, groups, roles) = (of("User"), of("Group"), of("Role"));
             Ok(json!({"PolicyGroups": groups, "PolicyUsers": users, "PolicyRoles": roles, "IsTruncated": false}))
         }
         other => unreachable!("policies::read routed {other}"),

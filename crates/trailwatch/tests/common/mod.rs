@@ -19,6 +19,53 @@ pub const REGION: &str = "us-east-1";
 /// The account ID the tests give the server.
 pub const ACCOUNT: &str = "111122223333";
 
+/// Seed 001: the policy Aurora needs to publish its logs to CloudWatch Logs, verbatim.
+pub const SEED_001_POLICY: &str = r#"{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogEvents",
+            "Effect": "Allow",
+            "Action": [
+                "logs:GetLogEvents",
+                "logs:PutLogEvents"
+            ],
+            "Resource": "arn:aws:logs:*:*:log-group:/aws/rds/*:log-stream:*"
+        },
+        {
+            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogStreams",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutRetentionPolicy"
+            ],
+            "Resource": "arn:aws:logs:*:*:log-group:/aws/rds/*"
+        },
+        {
+            "Sid": "EnableCreationAndManagementOfRDSCloudwatchLogGroups",
+            "Effect": "Allow",
+            "Action": "logs:CreateLogGroup",
+            "Resource": "*"
+        }
+    ]
+}"#;
+
+/// Seed 004: the trust policy that lets CloudTrail assume its role, verbatim.
+pub const SEED_004_TRUST: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "",
+      "Effect": "Allow",
+      "Principal": {
+        "Service": "cloudtrail.amazonaws.com"
+      },
+      "Action": "sts:AssumeRole"
+    }
+  ]
+}"#;
+
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A running trailwatch server.
