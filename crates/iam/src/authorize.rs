@@ -53,6 +53,8 @@ pub struct Denied {
 enum Refusal {
     NoIdentityAllow,
     IdentityDeny,
+    NoBoundaryAllow,
+    BoundaryDeny,
     NoSessionAllow,
     SessionDeny,
 }
@@ -107,8 +109,18 @@ fn decide(caller: &Caller, snapshot: &Snapshot, context: &RequestContext) -> Res
             (format!("role:{role_key}"), session_policies.as_ref())
         }
     };
-    let identity: Vec<&Policy> = snapshot.grants(&grants_key).map(|g| g.policies.iter().map(Arc::as_ref).collect()).unwrap_or_default();
+    let grants = snapshot.grants(&grants_key);
+    let identity: Vec<&Policy> = grants.map(|g| g.policies.iter().map(Arc::as_ref).collect()).unwrap_or_default();
     let identity_decision = policy::decide(&identity, context);
+    if let Some(bound) = grants.and_then(|g| g.boundary.as_ref()) {
+        let bound: Vec<&Policy> = bound.iter().map(Arc::as_ref).collect();
+        match (identity_decision, policy::decide(&bound, context)) {
+            (Decision::ExplicitDeny, _) => return Err(Refusal::IdentityDeny),
+            (_, Decision::ExplicitDeny) => return Err(Refusal::BoundaryDeny),
+            (Decision::Allow, Decision::ImplicitDeny) => return Err(Refusal::NoBoundaryAllow),
+            _ => {}
+        }
+    }
     let session_decision = session_policies.map(|s| {
         let s: Vec<&Policy> = s.iter().map(Arc::as_ref).collect();
         policy::decide(&s, context)
@@ -126,6 +138,8 @@ fn denied(caller: &Caller, action: &str, resource: &str, refusal: Refusal) -> De
     let why = match refusal {
         Refusal::NoIdentityAllow => format!("because no identity-based policy allows the {action} action"),
         Refusal::IdentityDeny => "with an explicit deny in an identity-based policy".to_owned(),
+        Refusal::NoBoundaryAllow => format!("because no permissions boundary allows the {action} action"),
+        Refusal::BoundaryDeny => "with an explicit deny in a permissions boundary".to_owned(),
         Refusal::NoSessionAllow => format!("because no session policy allows the {action} action"),
         Refusal::SessionDeny => "with an explicit deny in a session policy".to_owned(),
     };

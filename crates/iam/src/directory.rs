@@ -67,6 +67,9 @@ pub(crate) struct Grants {
     pub sources: Vec<PolicySource>,
     /// Whether any policy reads `aws:ResourceTag/*`, so the pipeline must fetch tags.
     pub uses_resource_tags: bool,
+    /// The permissions boundary: when set, an action also needs its allow (an unreadable
+    /// boundary is an empty set, which allows nothing rather than lifting the bound).
+    pub boundary: Option<Vec<Arc<Policy>>>,
 }
 
 /// The directory at one moment, with everything derived that requests need.
@@ -133,6 +136,7 @@ pub(crate) fn build(store: &Store, entities: Entities) -> Snapshot {
     for (key, user) in &snapshot.entities.users {
         let mut g = Grants::default();
         add_permissions(&snapshot, &mut compiled, &mut g, &user.permissions, "user");
+        g.boundary = boundary(&snapshot, &mut compiled, &user.permissions);
         for group in snapshot.groups_of(&user.name) {
             add_permissions(&snapshot, &mut compiled, &mut g, &group.permissions, "group");
         }
@@ -142,6 +146,7 @@ pub(crate) fn build(store: &Store, entities: Entities) -> Snapshot {
     for (key, role) in &snapshot.entities.roles {
         let mut g = Grants::default();
         add_permissions(&snapshot, &mut compiled, &mut g, &role.permissions, "role");
+        g.boundary = boundary(&snapshot, &mut compiled, &role.permissions);
         grants.insert(format!("role:{key}"), Arc::new(g));
         match Policy::parse(&role.trust) {
             Ok(p) => {
@@ -172,6 +177,16 @@ fn add_permissions(snapshot: &Snapshot, cache: &mut PolicyCache, g: &mut Grants,
         let policy = cache.0.entry(arn.clone()).or_insert_with(|| snapshot.managed_document(arn).and_then(compile)).clone();
         push(g, policy, PolicySource { id: arn.clone(), kind: "user-managed" });
     }
+}
+
+/// The compiled permissions boundary, if the holder has one.
+fn boundary(snapshot: &Snapshot, cache: &mut PolicyCache, p: &Permissions) -> Option<Vec<Arc<Policy>>> {
+    let arn = p.boundary.as_ref()?;
+    if let Some(aws) = managed::aws_policy(arn) {
+        return Some(vec![aws.policy.clone()]);
+    }
+    let policy = cache.0.entry(arn.clone()).or_insert_with(|| snapshot.managed_document(arn).and_then(compile)).clone();
+    Some(policy.into_iter().collect())
 }
 
 fn push(g: &mut Grants, policy: Option<Arc<Policy>>, source: PolicySource) {

@@ -21,6 +21,9 @@ pub struct Permissions {
     pub inline: BTreeMap<String, String>,
     /// Attached managed policies, by ARN, in attachment order.
     pub attached: Vec<String>,
+    /// The managed policy that bounds a user's or role's permissions, by ARN.
+    #[serde(default)]
+    pub boundary: Option<String>,
 }
 
 /// An IAM user.

@@ -581,3 +581,32 @@ async fn simulation_answers_with_the_enforcing_engine() {
     let missing = out.evaluation_results()[0].missing_context_values();
     assert!(missing.len() == 1 && missing[0].eq_ignore_ascii_case("aws:RequestedRegion"), "{missing:?}");
 }
+
+#[tokio::test]
+async fn permissions_boundaries_cap_what_policies_grant() {
+    let server = Server::start();
+    let iam = server.iam();
+    let read_only = "arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess";
+    let user = iam.create_user().user_name("bounded").permissions_boundary(read_only).send().await.unwrap().user.unwrap();
+    assert_eq!(user.permissions_boundary().and_then(|b| b.permissions_boundary_arn()), Some(read_only));
+    let key = iam.create_access_key().user_name("bounded").send().await.unwrap().access_key.unwrap();
+    iam.attach_user_policy().user_name("bounded").policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.unwrap();
+    let logs = Logs::new(&server.sdk_config_with(&key.access_key_id, &key.secret_access_key, None));
+
+    logs.describe_log_groups().send().await.expect("allowed by the policy and within the boundary");
+    let (code, message) = logs_error(logs.create_log_group().log_group_name("g").send().await);
+    assert_eq!(code, "AccessDeniedException");
+    assert!(message.ends_with("because no permissions boundary allows the logs:CreateLogGroup action"), "{message}");
+
+    let policy = iam.get_policy().policy_arn(read_only).send().await.unwrap().policy.unwrap();
+    assert_eq!(policy.permissions_boundary_usage_count(), Some(1));
+    iam.delete_user_permissions_boundary().user_name("bounded").send().await.unwrap();
+    logs.create_log_group().log_group_name("g").send().await.expect("the bound is lifted");
+    let (code, message) = iam_error(
+        iam.put_user_permissions_boundary().user_name("bounded").permissions_boundary("arn:aws:iam::111122223333:policy/nope").send().await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("NoSuchEntity/404", "Scope ARN: arn:aws:iam::111122223333:policy/nope does not exist or is not attachable.")
+    );
+}

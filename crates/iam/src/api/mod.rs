@@ -87,6 +87,10 @@ static OPERATIONS: &[OperationSpec] = &[
     OperationSpec::write("AttachRolePolicy").on(&[ROLE]),
     OperationSpec::write("DetachRolePolicy").on(&[ROLE]),
     OperationSpec::read("ListAttachedRolePolicies").on(&[ROLE]),
+    OperationSpec::write("PutUserPermissionsBoundary").on(&[USER]),
+    OperationSpec::write("DeleteUserPermissionsBoundary").on(&[USER]),
+    OperationSpec::write("PutRolePermissionsBoundary").on(&[ROLE]),
+    OperationSpec::write("DeleteRolePermissionsBoundary").on(&[ROLE]),
     OperationSpec::read("SimulatePrincipalPolicy").on(&["{PolicySourceArn}"]),
     OperationSpec::read("SimulateCustomPolicy"),
 ];
@@ -234,6 +238,23 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.
 /// A policy document as IAM returns it: URL-encoded.
 pub(crate) fn encode_document(document: &str) -> String {
     utf8_percent_encode(document, ENCODE).to_string()
+}
+
+/// The `PermissionsBoundary` member of a created user or role, checked to exist.
+pub(crate) fn boundary_arg(snapshot: &crate::directory::Snapshot, r: &Request<'_>) -> Result<Option<String>, AwsError> {
+    let Some(arn) = r.opt("PermissionsBoundary") else { return Ok(None) };
+    if snapshot.managed_document(arn).is_none() {
+        return Err(no_such_entity(format!("Scope ARN: {arn} does not exist or is not attachable.")));
+    }
+    Ok(Some(arn.to_owned()))
+}
+
+/// Adds the model's `AttachedPermissionsBoundary` to a user or role.
+pub(crate) fn with_boundary(mut v: Value, boundary: &Option<String>) -> Value {
+    if let Some(arn) = boundary {
+        v["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn});
+    }
+    v
 }
 
 /// Tags as the model's `Tag` list.

@@ -139,6 +139,16 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
             holder.permissions_mut().attached.push(policy_arn.to_owned());
             holder.into_change()
         }
+        "PutUserPermissionsBoundary" | "PutRolePermissionsBoundary" => {
+            let mut holder = Holder::named(&snapshot, op, r)?;
+            holder.permissions_mut().boundary = super::boundary_arg(&snapshot, r)?;
+            holder.into_change()
+        }
+        "DeleteUserPermissionsBoundary" | "DeleteRolePermissionsBoundary" => {
+            let mut holder = Holder::named(&snapshot, op, r)?;
+            holder.permissions_mut().boundary = None;
+            holder.into_change()
+        }
         "DetachUserPolicy" | "DetachGroupPolicy" | "DetachRolePolicy" => {
             let mut holder = Holder::named(&snapshot, op, r)?;
             let policy_arn = r.str("PolicyArn");
@@ -153,7 +163,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
         "CreatePolicy" => return create_policy(ids, &snapshot, r).await,
         "DeletePolicy" => {
             let policy = customer_policy(&snapshot, r.str("PolicyArn"))?;
-            if attachment_count(&snapshot, &policy.arn) > 0 {
+            if attachment_count(&snapshot, &policy.arn) > 0 || boundary_count(&snapshot, &policy.arn) > 0 {
                 return Err(delete_conflict("Cannot delete a policy attached to entities."));
             }
             if policy.versions.len() > 1 {
@@ -432,6 +442,13 @@ fn attachment_count(snapshot: &Snapshot, arn: &str) -> usize {
         + e.roles.values().filter(|r| has(&r.permissions)).count()
 }
 
+/// How many users and roles have the policy as their permissions boundary.
+fn boundary_count(snapshot: &Snapshot, arn: &str) -> usize {
+    let e = &snapshot.entities;
+    let bounds = |p: &Permissions| p.boundary.as_deref() == Some(arn);
+    e.users.values().filter(|u| bounds(&u.permissions)).count() + e.roles.values().filter(|r| bounds(&r.permissions)).count()
+}
+
 fn customer_json(snapshot: &Snapshot, p: &ManagedPolicy) -> Value {
     let mut v = json!({
         "PolicyName": p.name,
@@ -440,7 +457,7 @@ fn customer_json(snapshot: &Snapshot, p: &ManagedPolicy) -> Value {
         "Path": p.path,
         "DefaultVersionId": p.default_version,
         "AttachmentCount": attachment_count(snapshot, &p.arn),
-        "PermissionsBoundaryUsageCount": 0,
+        "PermissionsBoundaryUsageCount": boundary_count(snapshot, &p.arn),
         "IsAttachable": true,
         "CreateDate": iso(p.created),
         "UpdateDate": iso(p.updated),
@@ -462,7 +479,7 @@ fn aws_json(snapshot: &Snapshot, p: &AwsPolicy) -> Value {
         "Path": p.path,
         "DefaultVersionId": p.default_version,
         "AttachmentCount": attachment_count(snapshot, &p.arn),
-        "PermissionsBoundaryUsageCount": 0,
+        "PermissionsBoundaryUsageCount": boundary_count(snapshot, &p.arn),
         "IsAttachable": true,
         "Description": p.description,
         "CreateDate": iso(p.created),

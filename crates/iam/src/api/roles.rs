@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use wire::AwsError;
 
 use super::{
-    Request, already_exists, delete_conflict, encode_document, iso, limit_exceeded, malformed, merge_tags, no_such_entity, page, paged,
-    remove_tags, tags_json, under,
+    Request, already_exists, boundary_arg, delete_conflict, encode_document, iso, limit_exceeded, malformed, merge_tags, no_such_entity,
+    page, paged, remove_tags, tags_json, under, with_boundary,
 };
 use crate::Identities;
 use crate::directory::{Change, Snapshot};
@@ -57,6 +57,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
             }
             let trust = r.str("AssumeRolePolicyDocument");
             check_trust(trust)?;
+            let boundary = boundary_arg(&snapshot, r)?;
             let mut role = Role {
                 name: name.to_owned(),
                 id: new_id("AROA"),
@@ -66,7 +67,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
                 description: r.opt("Description").map(str::to_owned),
                 max_session: r.input["MaxSessionDuration"].as_i64().unwrap_or(DEFAULT_MAX_SESSION),
                 tags: Vec::new(),
-                permissions: Permissions::default(),
+                permissions: Permissions { boundary, ..Permissions::default() },
             };
             merge_tags(&mut role.tags, r.tags())?;
             ids.commit(vec![Change::Role(role.clone())]).await?;
@@ -148,5 +149,5 @@ fn role_json(account: &str, role: &Role) -> Value {
     if !role.tags.is_empty() {
         v["Tags"] = tags_json(&role.tags);
     }
-    v
+    with_boundary(v, &role.permissions.boundary)
 }

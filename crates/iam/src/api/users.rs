@@ -3,7 +3,10 @@
 use serde_json::{Value, json};
 use wire::AwsError;
 
-use super::{Request, already_exists, delete_conflict, iso, merge_tags, no_such_entity, page, paged, remove_tags, tags_json, under};
+use super::{
+    Request, already_exists, boundary_arg, delete_conflict, iso, merge_tags, no_such_entity, page, paged, remove_tags, tags_json, under,
+    with_boundary,
+};
 use crate::Identities;
 use crate::directory::{Change, Snapshot};
 use crate::entities::{Permissions, User, arn, new_id};
@@ -21,15 +24,15 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
             if snapshot.user(name).is_some() {
                 return Err(already_exists(format!("User with name {name} already exists.")));
             }
-            let user = User {
+            let boundary = boundary_arg(&snapshot, r)?;
+            let mut user = User {
                 name: name.to_owned(),
                 id: new_id("AIDA"),
                 path: r.opt("Path").unwrap_or("/").to_owned(),
                 created: r.now(),
                 tags: Vec::new(),
-                permissions: Permissions::default(),
+                permissions: Permissions { boundary, ..Permissions::default() },
             };
-            let mut user = user;
             merge_tags(&mut user.tags, r.tags())?;
             ids.commit(vec![Change::User(user.clone())]).await?;
             Ok(json!({"User": user_json(account, &user)}))
@@ -159,5 +162,5 @@ pub(super) fn user_json(account: &str, u: &User) -> Value {
     if !u.tags.is_empty() {
         v["Tags"] = tags_json(&u.tags);
     }
-    v
+    with_boundary(v, &u.permissions.boundary)
 }
