@@ -610,3 +610,29 @@ async fn permissions_boundaries_cap_what_policies_grant() {
         ("NoSuchEntity/404", "Scope ARN: arn:aws:iam::111122223333:policy/nope does not exist or is not attachable.")
     );
 }
+
+#[tokio::test]
+async fn renamed_users_keep_their_keys_groups_and_policies() {
+    let server = Server::start();
+    let iam = server.iam();
+    let user = User::create(&iam, "old-name").await;
+    iam.create_group().group_name("readers").send().await.unwrap();
+    iam.add_user_to_group().group_name("readers").user_name("old-name").send().await.unwrap();
+    iam.attach_group_policy()
+        .group_name("readers")
+        .policy_arn("arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    iam.update_user().user_name("old-name").new_user_name("new-name").new_path("/team/").send().await.unwrap();
+
+    let (code, _) = iam_error(iam.get_user().user_name("old-name").send().await);
+    assert_eq!(code, "NoSuchEntity/404");
+    let renamed = iam.get_user().user_name("new-name").send().await.unwrap().user.unwrap();
+    assert_eq!(renamed.arn, format!("arn:aws:iam::{ACCOUNT}:user/team/new-name"));
+    let groups = iam.list_groups_for_user().user_name("new-name").send().await.unwrap();
+    assert_eq!(groups.groups().len(), 1);
+    let me = user.sts(&server).get_caller_identity().send().await.expect("the key follows the user");
+    assert_eq!(me.arn(), Some(renamed.arn.as_str()));
+    user.logs(&server).describe_log_groups().send().await.expect("and so do the group's policies");
+}

@@ -38,23 +38,12 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
             Ok(json!({"User": user_json(account, &user)}))
         }
         "UpdateUser" => {
-            let mut user = existing(&snapshot, r.str("UserName"))?.clone();
-            if let Some(new_name) = r.opt("NewUserName").filter(|n| !n.eq_ignore_ascii_case(&user.name)) {
-                if snapshot.user(new_name).is_some() {
-                    return Err(already_exists(format!("User with name {new_name} already exists.")));
-                }
-                return rename(ids, &snapshot, user, new_name, r.opt("NewPath")).await;
+            let user = existing(&snapshot, r.str("UserName"))?.clone();
+            let new_name = r.opt("NewUserName").unwrap_or(&user.name).to_owned();
+            if !new_name.eq_ignore_ascii_case(&user.name) && snapshot.user(&new_name).is_some() {
+                return Err(already_exists(format!("User with name {new_name} already exists.")));
             }
-            let mut changes = Vec::new();
-            if let Some(new_name) = r.opt("NewUserName") {
-                user.name = new_name.to_owned();
-            }
-            if let Some(path) = r.opt("NewPath") {
-                user.path = path.to_owned();
-            }
-            changes.push(Change::User(user));
-            ids.commit(changes).await?;
-            Ok(json!({}))
+            rename(ids, &snapshot, user, &new_name, r.opt("NewPath")).await
         }
         "DeleteUser" => {
             let user = existing(&snapshot, r.str("UserName"))?;
@@ -120,7 +109,7 @@ fn read(ids: &Identities, op: &str, r: &Request<'_>) -> Result<Value, AwsError> 
     }
 }
 
-/// Renames a user: its keys and group memberships follow it.
+/// Renames a user and/or moves it to a new path: its keys and group memberships follow.
 async fn rename(ids: &Identities, snapshot: &Snapshot, mut user: User, new_name: &str, new_path: Option<&str>) -> Result<Value, AwsError> {
     let old = user.name.clone();
     let mut changes = vec![Change::DropUser(old.clone())];
