@@ -6,7 +6,7 @@
 
 use std::fmt::Debug;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use sigv4::{
@@ -39,7 +39,7 @@ const REQUIRED_CASES: [&str; 6] = [
 fn suite_dir() -> PathBuf {
     // Read at run time: a test binary reused from a build in another checkout must still
     // look beside this one.
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), std::path::PathBuf::from);
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from);
     let dir = manifest.join("../../../shared/testdata/aws-signing-test-suite/v4");
     assert!(
         dir.is_dir(),
