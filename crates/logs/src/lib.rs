@@ -7,6 +7,7 @@
 
 mod events;
 mod groups;
+mod metric_filters;
 mod streams;
 mod tags;
 mod tokens;
@@ -41,6 +42,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
     OperationSpec::write("TagLogGroup").on(&[GROUP]),
     OperationSpec::write("UntagLogGroup").on(&[GROUP]),
     OperationSpec::read("ListTagsLogGroup").on(&[GROUP]),
+    OperationSpec::read("TestMetricFilter"),
 ];
 
 const GROUP: &str = "arn:aws:logs:{region}:{account}:log-group:{logGroupName|logGroupIdentifier}:log-stream:";
@@ -117,6 +119,7 @@ impl Service for LogsService {
             "TagLogGroup" => self.tag_log_group(ctx, parse(input)?).await,
             "UntagLogGroup" => self.untag_log_group(ctx, parse(input)?).await,
             "ListTagsLogGroup" => self.list_tags_log_group(ctx, parse(input)?).await,
+            "TestMetricFilter" => self.test_metric_filter(parse(input)?),
             other => Err(AwsError::client("UnknownOperationException", format!("Operation {other} is not supported."))),
         }
     }

@@ -1840,3 +1840,49 @@ async fn tokens_and_event_ids_survive_compaction() {
     assert_eq!((s.first_event_timestamp(), s.last_event_timestamp()), (Some(t), Some(t + 9)));
     assert!(describe_group(&logs, "c").await.stored_bytes().unwrap() > 0);
 }
+
+/// TestMetricFilter with the API reference's Apache access-log sample: the same matcher
+/// as FilterLogEvents, events numbered from 0, space-delimited fields extracted by name.
+#[tokio::test]
+async fn test_metric_filter_matches_and_extracts() {
+    let server = Server::start();
+    let logs = server.logs();
+    let messages = [
+        r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /apache_pb.gif HTTP/1.0" 500 5324"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 200 4355"#,
+    ];
+    let test = |pattern: &str| {
+        let mut call = logs.test_metric_filter().filter_pattern(pattern);
+        for m in messages {
+            call = call.log_event_messages(m);
+        }
+        call.send()
+    };
+    let all = test("[ip, identity, user_id, timestamp, request, status_code, size]").await.unwrap();
+    let numbers: Vec<i64> = all.matches().iter().map(|m| m.event_number()).collect();
+    assert_eq!(numbers, [0, 1, 2]);
+    let first = all.matches()[0].extracted_values().unwrap();
+    let expected: HashMap<String, String> = [
+        ("$ip", "127.0.0.1"),
+        ("$identity", "-"),
+        ("$user_id", "frank"),
+        ("$timestamp", "10/Oct/2000:13:25:15 -0700"),
+        ("$request", "GET /apache_pb.gif HTTP/1.0"),
+        ("$status_code", "200"),
+        ("$size", "1534"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(first, &expected);
+
+    let errors = test("[ip, identity, user_id, timestamp, request, status_code = 5*, size]").await.unwrap();
+    assert_eq!(errors.matches().iter().map(|m| m.event_number()).collect::<Vec<_>>(), [1]);
+    assert_eq!(errors.matches()[0].event_message(), Some(messages[1]));
+    let none = test("\"DROP TABLE\"").await.unwrap();
+    assert!(none.matches().is_empty());
+
+    let e = test("{ $.eventName = ").await.expect_err("invalid pattern");
+    assert_eq!(e.as_service_error().and_then(|s| s.meta().code()), Some("InvalidParameterException"));
+}
