@@ -171,25 +171,14 @@ fn invalid_run(bad: &str) -> &str {
 /// `\`, which is how users match JSON-escaped text on AWS; other backslashes are literal.
 fn lex_quoted(body: &str) -> Result<(String, &str), PatternError> {
     let inner = &body[1..];
-    let mut text = String::new();
-    let mut chars = inner.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            // AWS (2025) answers `""` with "Invalid character(s) in term '""'".
-            '"' if i == 0 => return Err(PatternError::invalid_characters("\"\"")),
-            '"' => return Ok((blank_to_empty(text), &inner[i + 1..])),
-            '\\' => match chars.next() {
-                Some((_, escaped @ ('"' | '\\'))) => text.push(escaped),
-                Some((_, other)) => {
-                    text.push('\\');
-                    text.push(other);
-                }
-                None => break,
-            },
-            _ => text.push(c),
-        }
+    // AWS (2025) answers `""` with "Invalid character(s) in term '""'".
+    if inner.starts_with('"') {
+        return Err(PatternError::invalid_characters("\"\""));
     }
-    Err(PatternError::unterminated_quote(body))
+    match crate::value::unescape_to_quote(inner) {
+        Some((text, end)) => Ok((blank_to_empty(text), &inner[end + 1..])),
+        None => Err(PatternError::unterminated_quote(body)),
+    }
 }
 
 /// AWS documents `" "` as the pattern that matches every event, so a blank phrase

@@ -173,27 +173,35 @@ fn is_unquoted_char(c: char) -> bool {
 pub(crate) fn parse_quoted(cursor: &mut Cursor<'_>) -> Result<String, PatternError> {
     let start = cursor.rest();
     cursor.advance(1);
+    if let Some((text, end)) = unescape_to_quote(cursor.rest()) {
+        cursor.advance(end + 1);
+        return Ok(text);
+    }
+    let quoted: String = start.chars().take(30).collect();
+    Err(PatternError::syntax(format_args!("unterminated quoted string {quoted}")))
+}
+
+/// The text of a quoted string up to its closing `"` (the byte index returned with it):
+/// `\"` and `\\` stand for `"` and `\`, other backslashes are literal, as in every
+/// pattern form. `None` when the quote is never closed.
+pub(crate) fn unescape_to_quote(inner: &str) -> Option<(String, usize)> {
     let mut text = String::new();
-    let mut chars = cursor.rest().char_indices();
+    let mut chars = inner.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => {
-                cursor.advance(i + 1);
-                return Ok(text);
-            }
+            '"' => return Some((text, i)),
             '\\' => match chars.next() {
                 Some((_, escaped @ ('"' | '\\'))) => text.push(escaped),
                 Some((_, other)) => {
                     text.push('\\');
                     text.push(other);
                 }
-                None => break,
+                None => return None,
             },
             _ => text.push(c),
         }
     }
-    let quoted: String = start.chars().take(30).collect();
-    Err(PatternError::syntax(format_args!("unterminated quoted string {quoted}")))
+    None
 }
 
 /// A value found in a log event, borrowed from the message.
