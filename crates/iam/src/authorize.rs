@@ -217,7 +217,7 @@ fn principal_tags(ctx: &mut RequestContext, tags: &[Tag]) {
 }
 
 /// The caller as a resource or trust policy's `Principal` element sees it.
-pub(crate) fn policy_principal(p: &Principal) -> policy::Principal {
+fn policy_principal(p: &Principal) -> policy::Principal {
     policy::Principal::Aws { arn: p.arn.clone(), account: p.account_id.clone(), role_arn: p.session.as_ref().map(|s| s.role_arn.clone()) }
 }
 

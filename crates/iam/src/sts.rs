@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wire::{AwsError, CallContext, Model, OperationSpec, PrincipalKind, Protocol, Service};
 
-use crate::authorize::{AccessRequest, policy_principal, request_context};
+use crate::authorize::{AccessRequest, request_context};
 use crate::directory::Snapshot;
 use crate::entities::{Role, new_access_key_id, new_secret};
 use crate::session::{self, SessionClaims};
@@ -107,11 +107,6 @@ impl Identities {
             )
         };
         let role = self.role_by_arn(&snapshot, role_arn).ok_or_else(not_authorized)?;
-        let mut keys = BTreeMap::new();
-        keys.insert("sts:RoleSessionName".to_owned(), session_name.to_owned());
-        if let Some(external) = input["ExternalId"].as_str() {
-            keys.insert("sts:ExternalId".to_owned(), external.to_owned());
-        }
         let request = AccessRequest {
             action: "sts:AssumeRole",
             resources: &[],
@@ -123,10 +118,11 @@ impl Identities {
             tag_keys: &[],
             resource_tags: &BTreeMap::new(),
         };
+        // The trust policy sees the caller as its principal, with STS's own condition keys.
         let mut context = request_context(&ctx.principal, &snapshot, &request, role_arn);
-        context.principal = Some(policy_principal(&ctx.principal));
-        for (k, v) in keys {
-            context.set(&k, v);
+        context.set("sts:RoleSessionName", session_name);
+        if let Some(external) = input["ExternalId"].as_str() {
+            context.set("sts:ExternalId", external);
         }
         if !trusts(&snapshot, role, &context) {
             return Err(not_authorized());
