@@ -182,6 +182,7 @@ impl Identities {
                 role_name: claims.role_name.clone(),
                 issued_at: claims.issued_at,
                 expires_at: claims.expires_at,
+                invoked_by: claims.service.clone(),
             }),
         };
         let grant = Grant::Session { role_key: claims.role_name.to_lowercase(), role_id: claims.role_id, session_policies };

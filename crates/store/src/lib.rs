@@ -11,6 +11,7 @@
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
 mod background;
+pub mod buckets;
 pub mod catalog;
 pub mod codec;
 pub mod crypto;

@@ -94,6 +94,10 @@ pub struct Shape {
     /// Whether the shape is an error.
     #[serde(default)]
     pub exception: bool,
+    /// Whether values of the shape are secrets (passwords, secret keys, tokens): masked
+    /// in any record of a call.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 /// Structure members kept in model order (serde_json's `preserve_order` map).

@@ -121,6 +121,9 @@ pub struct Session {
     pub issued_at: i64,
     /// When the credentials expire, epoch seconds.
     pub expires_at: i64,
+    /// The service principal that assumed the role (`cloudtrail.amazonaws.com`), when
+    /// trailwatch's own service holds the session (CloudTrail's `invokedBy`).
+    pub invoked_by: Option<String>,
 }
 
 impl Principal {
