@@ -19,7 +19,7 @@ use crate::{Caller, Identities};
 static OPERATIONS: &[OperationSpec] = &[
     // AWS: "No permissions are required to perform this operation", even under an explicit deny.
     OperationSpec::read("GetCallerIdentity").permissionless(),
-    OperationSpec::read("AssumeRole").on(&["{RoleArn}"]),
+    OperationSpec::read("AssumeRole").records_response().sensitive(&["SessionToken"]).on(&["{RoleArn}"]),
 ];
 
 /// Shortest and default session lengths, seconds.

@@ -31,6 +31,18 @@ pub struct ServerConfig {
     pub max_clock_skew: Duration,
     /// Limits of the logs service.
     pub logs_limits: logs::Limits,
+    /// The directory whose subdirectories are local buckets.
+    pub bucket_dir: std::path::PathBuf,
+    /// How trails deliver.
+    pub trail: TrailSettings,
+}
+
+/// How trails deliver.
+pub struct TrailSettings {
+    /// Pacing and notification endpoints.
+    pub delivery: trail::DeliveryConfig,
+    /// An S3-compatible endpoint holding trail buckets instead of the bucket directory.
+    pub remote_buckets: Option<trail::buckets::S3Endpoint>,
 }
 
 /// Builds the router over a pipeline.
@@ -55,9 +67,18 @@ pub async fn serve(
     let logs = Arc::new(logs::LogsService::new(store.clone(), config.logs_limits.clone()));
     let sts = Arc::new(iam::StsService::new(config.identities.clone()));
     let iam = Arc::new(iam::IamService::new(config.identities.clone()));
-    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam]));
+    let recorder = trail::Recorder::start(store.clone());
+    let buckets = Arc::new(trail::buckets::Buckets::new(config.bucket_dir.clone(), config.trail.remote_buckets.clone(), store.clone()));
+    let topics = config.trail.delivery.topics.clone();
+    let cloudtrail =
+        Arc::new(trail::CloudTrailService::new(store.clone(), buckets.clone(), config.identities.clone(), recorder.clone(), topics));
+    let identities = config.identities.clone();
+    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, cloudtrail], recorder.clone()));
+    let delivery =
+        Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, config.trail.delivery.clone()));
+    let delivering = delivery.clone().spawn();
     let maintenance = store.spawn_maintenance();
-    let app = router(pipeline, metrics).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(pipeline.clone(), metrics).into_make_service_with_connect_info::<SocketAddr>();
     // Small requests must not wait on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
@@ -68,6 +89,8 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("no more requests; flushing accepted writes");
     maintenance.abort();
+    delivering.abort();
+    pipeline.shutdown().await;
     store.shutdown().await;
     Ok(())
 }

@@ -22,6 +22,7 @@ pub struct Pipeline {
     identities: Identities,
     max_clock_skew: Duration,
     services: Vec<Arc<dyn Service>>,
+    recorder: trail::Recorder,
 }
 
 /// Where a request is going, as far as the pipeline has worked it out.
@@ -40,14 +41,17 @@ enum Decoded {
 
 impl Pipeline {
     /// A pipeline over the given services.
-    pub fn new(identities: Identities, max_clock_skew: Duration, services: Vec<Arc<dyn Service>>) -> Self {
-        Pipeline { identities, max_clock_skew, services }
+    pub fn new(identities: Identities, max_clock_skew: Duration, services: Vec<Arc<dyn Service>>, recorder: trail::Recorder) -> Self {
+        Pipeline { identities, max_clock_skew, services, recorder }
     }
 
     fn json_service(&self, target_prefix: &str) -> Option<Arc<dyn Service>> {
         self.services
             .iter()
-            .find(|s| s.protocol() == Protocol::Json && s.model().metadata.target_prefix.as_deref() == Some(target_prefix))
+            .find(|s| {
+                s.protocol() == Protocol::Json
+                    && s.model().metadata.target_prefix.as_deref().is_some_and(|p| target_matches(p, target_prefix))
+            })
             .cloned()
     }
 
@@ -59,6 +63,13 @@ impl Pipeline {
         let mut query = query;
         query.find(|s| action.is_some_and(|a| s.operation(a).is_some())).cloned()
     }
+}
+
+/// Whether an `X-Amz-Target` prefix names a model's target prefix. AWS accepts the full
+/// prefix and its last part alike: botocore sends `com.amazonaws.cloudtrail.v20131101.
+/// CloudTrail_20131101`, the AWS SDK for Rust `CloudTrail_20131101`.
+fn target_matches(model_prefix: &str, sent: &str) -> bool {
+    model_prefix == sent || model_prefix.rsplit_once('.').is_some_and(|(_, last)| last == sent)
 }
 
 /// The axum handler for every AWS request.
@@ -114,8 +125,6 @@ async fn execute(
         .service
         .operation(op_name)
         .ok_or_else(|| unknown_operation(protocol, op_name, &route.service.model().metadata.api_version))?;
-    let input = decode_input(&*route.service, op, &route.body)?;
-    route.service.model().validate_input(op.name, &input).map_err(|m| AwsError::client(route.service.validation_error_code(), m))?;
     let ctx = CallContext {
         request_id: request_id.to_owned(),
         account_id: caller.principal.account_id.clone(),
@@ -125,11 +134,89 @@ async fn execute(
         source_ip: Some(http.peer.ip()),
         user_agent: http.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
-    if !op.permissionless {
-        authorize(p, &*route.service, op, &caller, &ctx, &input).await?;
+    let input = decode_input(&*route.service, op, &route.body);
+    let result = run_and_record(p, &*route.service, op, &caller, &ctx, input).await;
+    result.map(|output| (op, output))
+}
+
+/// Runs a decoded call and records it. The record's request half is taken before the
+/// input moves into the service; data events skip recording and cost nothing here.
+async fn run_and_record(
+    p: &Pipeline,
+    service: &dyn Service,
+    op: &'static OperationSpec,
+    caller: &iam::Caller,
+    ctx: &CallContext,
+    input: Result<Value, AwsError>,
+) -> Result<Value, AwsError> {
+    if op.data_event {
+        return run(p, service, op, caller, ctx, input?).await;
     }
-    let output = route.service.call(&ctx, op, input).await?;
-    Ok((op, output))
+    let started = trail::record::Started::new(ctx, service, op, input.as_ref().ok());
+    let result = match input {
+        Ok(input) => run(p, service, op, caller, ctx, input).await,
+        Err(e) => Err(e),
+    };
+    let outcome = match &result {
+        Ok(output) => trail::record::Outcome::Success(output),
+        Err(err) => trail::record::Outcome::Failure(err),
+    };
+    // Calls that change something wait until their event is durable, so no
+    // acknowledged change goes unrecorded; reads do not wait.
+    p.recorder.record(started.finish(outcome), !op.read_only).await;
+    result
+}
+
+/// Validates, authorizes and executes one decoded call.
+async fn run(
+    p: &Pipeline,
+    service: &dyn Service,
+    op: &'static OperationSpec,
+    caller: &iam::Caller,
+    ctx: &CallContext,
+    input: Value,
+) -> Result<Value, AwsError> {
+    service.model().validate_input(op.name, &input).map_err(|m| AwsError::client(service.validation_error_code(), m))?;
+    if !op.permissionless {
+        authorize(p, service, op, caller, ctx, &input).await?;
+    }
+    service.call(ctx, op, input).await
+}
+
+impl Pipeline {
+    /// Runs an operation for a caller inside trailwatch (CloudTrail delivering to a log
+    /// group as the trail's role): the same validation, authorization and recording as a
+    /// request from outside, without HTTP or a signature.
+    pub async fn call_as(
+        &self,
+        caller: &iam::Caller,
+        region: &str,
+        signing_name: &str,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let service = self
+            .services
+            .iter()
+            .find(|s| s.model().signing_name() == signing_name)
+            .ok_or_else(|| AwsError::client("UnknownOperationException", ""))?;
+        let op = service.operation(operation).ok_or_else(|| AwsError::client("UnknownOperationException", ""))?;
+        let ctx = CallContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            account_id: caller.principal.account_id.clone(),
+            region: region.to_owned(),
+            principal: caller.principal.clone(),
+            now_millis: now_millis(),
+            source_ip: None,
+            user_agent: caller.principal.session.as_ref().and_then(|s| s.invoked_by.clone()),
+        };
+        run_and_record(self, &**service, op, caller, &ctx, Ok(input)).await
+    }
+
+    /// Commits every recorded event handed over so far.
+    pub async fn shutdown(&self) {
+        self.recorder.shutdown().await;
+    }
 }
 
 /// Evaluates the caller's policies for the operation's action on its resources.
@@ -357,5 +444,19 @@ mod tests {
         assert!(valid_region("us-gov-west-1"));
         assert!(!valid_region("nowhere"));
         assert!(!valid_region("US-EAST-1"));
+    }
+}
+
+#[async_trait::async_trait]
+impl trail::Dispatch for Pipeline {
+    async fn call_as(
+        &self,
+        caller: &iam::Caller,
+        region: &str,
+        signing_name: &str,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        Pipeline::call_as(self, caller, region, signing_name, operation, input).await
     }
 }

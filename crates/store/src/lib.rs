@@ -19,6 +19,7 @@ pub mod iam;
 pub mod ingest;
 pub mod maintenance;
 pub mod scan;
+pub mod trail;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

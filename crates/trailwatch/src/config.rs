@@ -1,6 +1,7 @@
 //! Settings of `trailwatch serve`: flags, `TRAILWATCH_*` environment variables and an
 //! optional TOML file, in that order of precedence, over embedded defaults.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +52,30 @@ pub struct ServeArgs {
     /// How long unreferenced segment objects are kept for running reads, in seconds [default: 60].
     #[arg(long, env = "TRAILWATCH_SEGMENT_GRACE_SECS")]
     pub segment_grace_secs: Option<u64>,
+    /// Directory whose subdirectories are the local buckets trails deliver to [default: DATA_DIR/buckets].
+    #[arg(long, env = "TRAILWATCH_BUCKET_DIR")]
+    pub bucket_dir: Option<PathBuf>,
+    /// How often trails deliver new events, in seconds [default: 300].
+    #[arg(long, env = "TRAILWATCH_TRAIL_DELIVERY_SECS")]
+    pub trail_delivery_secs: Option<u64>,
+    /// How long each trail digest file covers, in seconds [default: 3600].
+    #[arg(long, env = "TRAILWATCH_TRAIL_DIGEST_SECS")]
+    pub trail_digest_secs: Option<u64>,
+    /// A notification endpoint for a trail's SnsTopicName, as NAME=URL (repeatable).
+    #[arg(long = "sns-endpoint", env = "TRAILWATCH_SNS_ENDPOINTS", value_delimiter = ',')]
+    pub sns_endpoints: Vec<String>,
+    /// An S3-compatible endpoint holding trail buckets instead of the bucket directory.
+    #[arg(long, env = "TRAILWATCH_TRAIL_S3_ENDPOINT")]
+    pub trail_s3_endpoint: Option<String>,
+    /// The region to sign for at that endpoint [default: us-east-1].
+    #[arg(long, env = "TRAILWATCH_TRAIL_S3_REGION")]
+    pub trail_s3_region: Option<String>,
+    /// Access key ID for that endpoint.
+    #[arg(long, env = "TRAILWATCH_TRAIL_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub trail_s3_access_key_id: Option<String>,
+    /// Secret access key for that endpoint.
+    #[arg(long, env = "TRAILWATCH_TRAIL_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub trail_s3_secret_access_key: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -69,6 +94,15 @@ struct FileSettings {
     maintenance_interval_secs: Option<u64>,
     compact_after_secs: Option<u64>,
     segment_grace_secs: Option<u64>,
+    bucket_dir: Option<PathBuf>,
+    trail_delivery_secs: Option<u64>,
+    trail_digest_secs: Option<u64>,
+    #[serde(default)]
+    sns_endpoints: Vec<String>,
+    trail_s3_endpoint: Option<String>,
+    trail_s3_region: Option<String>,
+    trail_s3_access_key_id: Option<String>,
+    trail_s3_secret_access_key: Option<String>,
 }
 
 /// Resolved settings.
@@ -85,6 +119,11 @@ pub struct Settings {
     pub maintenance_interval: Duration,
     pub compact_after: Duration,
     pub segment_grace: Duration,
+    pub bucket_dir: PathBuf,
+    pub trail_delivery: Duration,
+    pub trail_digest: Duration,
+    pub sns_endpoints: BTreeMap<String, String>,
+    pub trail_s3: Option<trail::buckets::S3Endpoint>,
 }
 
 impl Settings {
@@ -99,9 +138,30 @@ impl Settings {
         if let Some(id) = &account_id {
             anyhow::ensure!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()), "the account ID must be 12 digits, got {id:?}");
         }
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data"));
+        let endpoints = if args.sns_endpoints.is_empty() { file.sns_endpoints } else { args.sns_endpoints };
+        let mut sns_endpoints = BTreeMap::new();
+        for e in endpoints {
+            let (name, url) = e.split_once('=').with_context(|| format!("an SNS endpoint is NAME=URL, got {e:?}"))?;
+            sns_endpoints.insert(name.to_owned(), url.to_owned());
+        }
+        let trail_s3 = match args.trail_s3_endpoint.or(file.trail_s3_endpoint) {
+            None => None,
+            Some(url) => Some(trail::buckets::S3Endpoint {
+                url,
+                region: args.trail_s3_region.or(file.trail_s3_region).unwrap_or_else(|| "us-east-1".to_owned()),
+                access_key_id: args.trail_s3_access_key_id.or(file.trail_s3_access_key_id).unwrap_or_default(),
+                secret_access_key: args.trail_s3_secret_access_key.or(file.trail_s3_secret_access_key).unwrap_or_default(),
+            }),
+        };
         Ok(Settings {
+            bucket_dir: args.bucket_dir.or(file.bucket_dir).unwrap_or_else(|| data_dir.join("buckets")),
+            trail_delivery: Duration::from_secs(args.trail_delivery_secs.or(file.trail_delivery_secs).unwrap_or(300).max(1)),
+            trail_digest: Duration::from_secs(args.trail_digest_secs.or(file.trail_digest_secs).unwrap_or(3600).max(1)),
+            sns_endpoints,
+            trail_s3,
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default")),
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data")),
+            data_dir,
             account_id,
             root_access_key_id: args.root_access_key_id.or(file.root_access_key_id),
             root_secret_access_key: args.root_secret_access_key.or(file.root_secret_access_key),

@@ -61,6 +61,15 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
         identities,
         max_clock_skew: Duration::from_secs(settings.max_clock_skew_secs),
         logs_limits: logs::Limits { max_event_bytes: settings.max_event_bytes },
+        bucket_dir: settings.bucket_dir.clone(),
+        trail: server::TrailSettings {
+            delivery: trail::DeliveryConfig {
+                interval: settings.trail_delivery,
+                digest_interval: settings.trail_digest,
+                topics: settings.sns_endpoints.clone(),
+            },
+            remote_buckets: settings.trail_s3.clone(),
+        },
     };
     tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), "starting");
     server::serve(config, store, listener, shutdown_signal()).await

@@ -821,3 +821,128 @@ fn seed_004_role_from_file_documents() {
     let local = aws.ok(&["iam", "list-policies", "--scope", "Local"]);
     assert_eq!(local["Policies"], json!([]));
 }
+
+/// Seed 004, run verbatim: a trail sends its events to the `CloudTrail/logs` group in
+/// stream `ACCOUNT_CloudTrail_REGION` as the role CloudTrail assumes; a role that lacks
+/// logs:PutLogEvents shows in GetTrailStatus, and delivery resumes once it is fixed.
+#[test]
+fn seed_004_trail_events_reach_the_log_group() {
+    let server = common::Server::start_with(&["--trail-delivery-secs", "1"]);
+    let aws = Aws::new(&server);
+    std::fs::create_dir_all(server.data_dir.join("buckets").join("seed-004-bucket")).unwrap();
+    aws.ok(&["cloudtrail", "create-trail", "--name", "trail_name", "--s3-bucket-name", "seed-004-bucket"]);
+    aws.ok(&["cloudtrail", "start-logging", "--name", "trail_name"]);
+
+    // Creating a log group, and retrieving its ARN.
+    aws.ok(&["logs", "create-log-group", "--log-group-name", "CloudTrail/logs"]);
+    let groups = aws.ok(&["logs", "describe-log-groups"]);
+    let group = groups["logGroups"].as_array().unwrap().iter().find(|g| g["logGroupName"] == "CloudTrail/logs").unwrap();
+    let group_arn = group["arn"].as_str().unwrap().to_owned();
+
+    // Creating the role, and its policy, from the seed's files.
+    aws.write("assume_role_policy_document.json", common::SEED_004_TRUST);
+    let role = aws.ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "role_name",
+        "--assume-role-policy-document",
+        "file://assume_role_policy_document.json",
+    ]);
+    let role_arn = role["Role"]["Arn"].as_str().unwrap().to_owned();
+    let resource = format!("arn:aws:logs:us-east-1:{0}:log-group:CloudTrail/logs:log-stream:{0}_CloudTrail_us-east-1*", common::ACCOUNT);
+    let policy = format!(
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{ "Sid": "AWSCloudTrailCreateLogStream2014110", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": ["{resource}"] }},
+    {{ "Sid": "AWSCloudTrailPutLogEvents20141101", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": ["{resource}"] }}
+  ]
+}}"#
+    );
+    aws.write("role-policy-document.json", &policy);
+    let put_policy = [
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        "role_name",
+        "--policy-name",
+        "cloudtrail-policy",
+        "--policy-document",
+        "file://role-policy-document.json",
+    ];
+    aws.ok(&put_policy);
+
+    // Updating the trail.
+    aws.ok(&[
+        "cloudtrail",
+        "update-trail",
+        "--name",
+        "trail_name",
+        "--cloud-watch-logs-log-group-arn",
+        &group_arn,
+        "--cloud-watch-logs-role-arn",
+        &role_arn,
+    ]);
+    aws.ok(&["logs", "create-log-group", "--log-group-name", "watched/one"]);
+
+    let stream = format!("{}_CloudTrail_us-east-1", common::ACCOUNT);
+    let records = |aws: &Aws| -> Vec<Value> {
+        let out =
+            aws.run(&["logs", "get-log-events", "--log-group-name", "CloudTrail/logs", "--log-stream-name", &stream, "--start-from-head"]);
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let page: Value = serde_json::from_slice(&out.stdout).unwrap();
+        page["events"].as_array().unwrap().iter().map(|e| serde_json::from_str(e["message"].as_str().unwrap()).unwrap()).collect()
+    };
+    let wait_for = |aws: &Aws, group: &str| {
+        for _ in 0..60 {
+            let found = records(aws);
+            if found.iter().any(|r| r["requestParameters"]["logGroupName"] == group) {
+                return found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        panic!("the CreateLogGroup of {group} never reached CloudTrail/logs");
+    };
+    let found = wait_for(&aws, "watched/one");
+    let event = found.iter().find(|r| r["requestParameters"]["logGroupName"] == "watched/one").unwrap();
+    assert_eq!(event["eventVersion"], "1.09", "each log event is one record, without the Records wrapper");
+    assert_eq!(event["userIdentity"]["type"], "Root");
+
+    // CloudTrail's own AssumeRole is recorded as an AWS service's call.
+    let assumed = aws.ok(&["cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=AssumeRole"]);
+    let record: Value = serde_json::from_str(assumed["Events"][0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(record["userIdentity"], json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}));
+    assert_eq!(record["sourceIPAddress"], "cloudtrail.amazonaws.com");
+    // And the stream it created, as the role session invoked by CloudTrail.
+    let created = aws.ok(&["cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=CreateLogStream"]);
+    let record: Value = serde_json::from_str(created["Events"][0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(record["userIdentity"]["type"], "AssumedRole");
+    assert_eq!(record["userIdentity"]["invokedBy"], "cloudtrail.amazonaws.com");
+    assert_eq!(record["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"], role_arn.as_str());
+
+    // Without logs:PutLogEvents the error shows in the trail's status...
+    aws.ok(&["iam", "delete-role-policy", "--role-name", "role_name", "--policy-name", "cloudtrail-policy"]);
+    aws.ok(&["logs", "create-log-group", "--log-group-name", "watched/two"]);
+    let mut error = String::new();
+    for _ in 0..60 {
+        let status = aws.ok(&["cloudtrail", "get-trail-status", "--name", "trail_name"]);
+        if let Some(e) = status["LatestCloudWatchLogsDeliveryError"].as_str() {
+            error = e.to_owned();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(error.contains("AccessDeniedException") && error.contains("logs:PutLogEvents"), "{error}");
+    // ...and delivery resumes, with nothing lost, once the role is fixed.
+    aws.ok(&put_policy);
+    let found = wait_for(&aws, "watched/two");
+    let status = aws.ok(&["cloudtrail", "get-trail-status", "--name", "trail_name"]);
+    assert!(status.get("LatestCloudWatchLogsDeliveryError").is_none(), "{status}");
+    assert!(status["LatestCloudWatchLogsDeliveryTime"].is_number() || status["LatestCloudWatchLogsDeliveryTime"].is_string());
+    let ids: Vec<&str> = found.iter().map(|r| r["eventID"].as_str().unwrap()).collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "no event sent twice");
+}

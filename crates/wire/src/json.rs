@@ -7,7 +7,8 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Splits an `X-Amz-Target` value such as `Logs_20140328.PutLogEvents` into prefix and operation.
 pub fn split_target(target: &str) -> Option<(&str, &str)> {
-    let (prefix, op) = target.split_once('.')?;
+    // The prefix may itself hold dots (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`).
+    let (prefix, op) = target.rsplit_once('.')?;
     (!prefix.is_empty() && !op.is_empty()).then_some((prefix, op))
 }
 

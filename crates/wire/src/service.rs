@@ -34,17 +34,36 @@ pub struct OperationSpec {
     pub resources: &'static [&'static str],
     /// Whether the call needs no IAM permission at all (STS GetCallerIdentity).
     pub permissionless: bool,
+    /// Whether CloudTrail records the response though the call only reads (AssumeRole
+    /// reads, yet its record shows the credentials it issued).
+    pub records_response: bool,
 }
 
 impl OperationSpec {
     /// A management operation that changes state.
     pub const fn write(name: &'static str) -> Self {
-        OperationSpec { name, read_only: false, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
+        OperationSpec {
+            name,
+            read_only: false,
+            sensitive: &[],
+            data_event: false,
+            resources: &["*"],
+            permissionless: false,
+            records_response: false,
+        }
     }
 
     /// A management operation that only reads.
     pub const fn read(name: &'static str) -> Self {
-        OperationSpec { name, read_only: true, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
+        OperationSpec {
+            name,
+            read_only: true,
+            sensitive: &[],
+            data_event: false,
+            resources: &["*"],
+            permissionless: false,
+            records_response: false,
+        }
     }
 
     /// Marks the operation as a data event (e.g. PutLogEvents, GetLogEvents).
@@ -62,6 +81,12 @@ impl OperationSpec {
     /// Marks the operation as needing no permission: any authenticated caller may call it.
     pub const fn permissionless(mut self) -> Self {
         self.permissionless = true;
+        self
+    }
+
+    /// Records the response elements of a read-only call (see [`OperationSpec::records_response`]).
+    pub const fn records_response(mut self) -> Self {
+        self.records_response = true;
         self
     }
 
