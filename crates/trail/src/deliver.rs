@@ -250,8 +250,10 @@ impl Delivery {
                 let log_events: Vec<Value> = batch.iter().map(|e| json!({"timestamp": e.event_time, "message": e.body})).collect();
                 let input = json!({"logGroupName": group, "logStreamName": stream, "logEvents": log_events});
                 if let Err(e) = self.dispatch.call_as(&caller, &group_region, "logs", "PutLogEvents", input).await {
-                    // The group or stream may have been deleted: check it again next time.
-                    self.streams.lock().await.remove(&(group.clone(), stream.clone()));
+                    if e.code == "ResourceNotFoundException" {
+                        // The group or stream was deleted: create the stream again next time.
+                        self.streams.lock().await.remove(&(group.clone(), stream.clone()));
+                    }
                     return Err(format!("{}: {}", e.code, e.message));
                 }
             }
