@@ -945,4 +945,20 @@ fn seed_004_trail_events_reach_the_log_group() {
     let ids: Vec<&str> = found.iter().map(|r| r["eventID"].as_str().unwrap()).collect();
     let unique: BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(ids.len(), unique.len(), "no event sent twice");
+
+    // A missing log group shows too, and delivery resumes once it is back.
+    aws.ok(&["logs", "delete-log-group", "--log-group-name", "CloudTrail/logs"]);
+    let mut error = String::new();
+    for _ in 0..60 {
+        let status = aws.ok(&["cloudtrail", "get-trail-status", "--name", "trail_name"]);
+        if let Some(e) = status["LatestCloudWatchLogsDeliveryError"].as_str() {
+            error = e.to_owned();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(error.starts_with("ResourceNotFoundException"), "{error}");
+    aws.ok(&["logs", "create-log-group", "--log-group-name", "CloudTrail/logs"]);
+    aws.ok(&["logs", "create-log-group", "--log-group-name", "watched/three"]);
+    wait_for(&aws, "watched/three");
 }
