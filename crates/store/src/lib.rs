@@ -8,6 +8,7 @@
 //!   overlapping blocks, with a cache of decoded blocks.
 //! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
 //! - [`iam`]: IAM entities as documents, changed in atomic change sets.
+//! - [`trail_keys`]: the RSA keys that sign CloudTrail digests (private halves sealed).
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
 mod background;
@@ -19,6 +20,7 @@ pub mod iam;
 pub mod ingest;
 pub mod maintenance;
 pub mod scan;
+pub mod trail_keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,7 @@ pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
 pub use codec::NewEvent;
 pub use iam::{IamRecord, IamWrite};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
+pub use trail_keys::TrailKeyRecord;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
