@@ -3,5 +3,7 @@
 //! and signed digests that prove the files were not altered.
 //!
 //! - [`keys`]: the RSA keys that sign digests (ListPublicKeys reads their public halves).
+//! - [`digest`]: digest keys, documents and signatures (pure, no I/O).
 
+pub mod digest;
 pub mod keys;
