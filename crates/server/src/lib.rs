@@ -68,14 +68,16 @@ pub async fn serve(
     let sts = Arc::new(iam::StsService::new(config.identities.clone()));
     let iam = Arc::new(iam::IamService::new(config.identities.clone()));
     let recorder = trail::Recorder::start(store.clone());
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let keys = Arc::new(trail::keys::SigningKeys::load_or_create(&store, now).await?);
     let buckets = Arc::new(trail::buckets::Buckets::new(config.bucket_dir.clone(), config.trail.remote_buckets.clone(), store.clone()));
     let topics = config.trail.delivery.topics.clone();
     let cloudtrail =
-        Arc::new(trail::CloudTrailService::new(store.clone(), buckets.clone(), config.identities.clone(), recorder.clone(), topics));
+        Arc::new(trail::CloudTrailService::new(store.clone(), buckets.clone(), config.identities.clone(), recorder.clone(), keys.clone(), topics));
     let identities = config.identities.clone();
     let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, cloudtrail], recorder.clone()));
     let delivery =
-        Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, config.trail.delivery.clone()));
+        Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
     let delivering = delivery.clone().spawn();
     let maintenance = store.spawn_maintenance();
     let app = router(pipeline.clone(), metrics).into_make_service_with_connect_info::<SocketAddr>();

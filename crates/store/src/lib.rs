@@ -8,6 +8,7 @@
 //!   overlapping blocks, with a cache of decoded blocks.
 //! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
 //! - [`iam`]: IAM entities as documents, changed in atomic change sets.
+//! - [`trail_keys`]: the RSA keys that sign CloudTrail digests (private halves sealed).
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
 mod background;
@@ -20,6 +21,7 @@ pub mod ingest;
 pub mod maintenance;
 pub mod scan;
 pub mod trail;
+pub mod trail_keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,7 @@ pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
 pub use codec::NewEvent;
 pub use iam::{IamRecord, IamWrite};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
+pub use trail_keys::TrailKeyRecord;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -69,6 +69,7 @@ pub struct Delivery {
     identities: iam::Identities,
     dispatch: Arc<dyn Dispatch>,
     recorder: Recorder,
+    keys: Arc<crate::keys::SigningKeys>,
     config: DeliveryConfig,
     http: reqwest::Client,
     /// Role sessions held for log group delivery, by role ARN, until they near expiry.
@@ -85,6 +86,7 @@ impl Delivery {
         identities: iam::Identities,
         dispatch: Arc<dyn Dispatch>,
         recorder: Recorder,
+        keys: Arc<crate::keys::SigningKeys>,
         config: DeliveryConfig,
     ) -> Self {
         Delivery {
@@ -93,6 +95,7 @@ impl Delivery {
             identities,
             dispatch,
             recorder,
+            keys,
             config,
             http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client builds"),
             sessions: Default::default(),
@@ -375,6 +378,11 @@ impl Delivery {
         &self.buckets
     }
 
+    /// The keys digests are signed with.
+    pub(crate) fn signing_keys(&self) -> &crate::keys::SigningKeys {
+        &self.keys
+    }
+
     /// How long each digest covers.
     pub(crate) fn digest_interval(&self) -> Duration {
         self.config.digest_interval
@@ -428,20 +436,10 @@ fn log_file(trail: &Trail, region: &str, events: &[&TrailEvent]) -> LogFile {
     let gzip = gz.finish().expect("writing to memory");
     let first = events.first().map(|e| (e.event_time, e.seq)).unwrap_or((0, 0));
     let unique = unique_suffix(&format!("{}|{region}|{}", trail.arn(), first.1));
-    let key = log_file_key(trail.s3_key_prefix.as_deref(), &trail.account_id, region, first.0, &unique);
+    let key = crate::digest::log_file_key(trail.s3_key_prefix.as_deref(), &trail.account_id, region, first.0, &unique);
     let oldest = events.iter().map(|e| e.event_time).min().unwrap_or(0);
     let newest = events.iter().map(|e| e.event_time).max().unwrap_or(0);
     LogFile { key, gzip, sha256, oldest, newest }
-}
-
-/// `[PREFIX/]AWSLogs/ACCT/CloudTrail/REGION/YYYY/MM/DD/ACCT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz`.
-pub fn log_file_key(prefix: Option<&str>, account: &str, region: &str, millis: i64, unique: &str) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let (y, m, d, h, min) = (t.year(), t.month() as u8, t.day(), t.hour(), t.minute());
-    let lead = prefix.filter(|p| !p.is_empty()).map(|p| format!("{p}/")).unwrap_or_default();
-    format!(
-        "{lead}AWSLogs/{account}/CloudTrail/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{y:04}{m:02}{d:02}T{h:02}{min:02}Z_{unique}.json.gz"
-    )
 }
 
 /// Sixteen alphanumerics derived from the batch's identity, so a batch written again
@@ -461,7 +459,7 @@ mod tests {
 
     #[test]
     fn keys_follow_aws_layout() {
-        let key = log_file_key(Some("audit"), "123456789012", "us-west-2", 1_389_716_629_000, "AbCdEfGh12345678");
+        let key = crate::digest::log_file_key(Some("audit"), "123456789012", "us-west-2", 1_389_716_629_000, "AbCdEfGh12345678");
         assert_eq!(
             key,
             "audit/AWSLogs/123456789012/CloudTrail/us-west-2/2014/01/14/123456789012_CloudTrail_us-west-2_20140114T1623Z_AbCdEfGh12345678.json.gz"

@@ -8,14 +8,23 @@
 //! - [`trails`]: a trail's settings and which events it selects.
 //! - [`deliver`]: background delivery to buckets, log groups and notification endpoints.
 //! - [`buckets`]: local or S3-compatible buckets.
+//! - [`keys`]: the RSA keys that sign digests (ListPublicKeys reads their public halves).
+//! - [`digest`]: digest keys, documents and signatures (pure, no I/O).
+//! - [`validate`]: log file integrity validation over any bucket reader.
+
+// Lets the test fixture, shared with the integration tests, name this crate `trail`.
+extern crate self as trail;
 
 pub mod buckets;
 pub mod deliver;
+pub mod digest;
 mod digests;
+pub mod keys;
 pub mod record;
 pub mod recorder;
 pub mod service;
 pub mod trails;
+pub mod validate;
 
 pub use deliver::{Delivery, DeliveryConfig, Dispatch};
 pub use recorder::Recorder;
@@ -24,16 +33,6 @@ pub use service::CloudTrailService;
 /// The service principal CloudTrail acts as when it assumes a delivery role.
 pub const SERVICE_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
 
-/// A public key as ListPublicKeys returns it.
-pub(crate) struct PublicKeyInfo {
-    pub der: Vec<u8>,
-    pub valid_from: i64,
-    pub valid_to: Option<i64>,
-    pub fingerprint: String,
-}
-
-/// The digest signing keys valid in a time range.
-pub(crate) async fn keys_for(_store: &store::Store, _start: i64, _end: i64) -> Result<Vec<PublicKeyInfo>, store::StoreError> {
-    // Replaced by the signing keys of digests.rs once they land.
-    Ok(Vec::new())
-}
+#[cfg(test)]
+#[path = "../tests/fixture/mod.rs"]
+mod fixture;

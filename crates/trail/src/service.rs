@@ -50,6 +50,7 @@ pub struct CloudTrailService {
     buckets: Arc<Buckets>,
     identities: iam::Identities,
     recorder: crate::Recorder,
+    keys: Arc<crate::keys::SigningKeys>,
     /// Topic names the operator mapped to notification endpoints.
     topics: BTreeMap<String, String>,
     /// Serializes trail changes so limit and existence checks and the write are one step.
@@ -63,6 +64,7 @@ impl CloudTrailService {
         buckets: Arc<Buckets>,
         identities: iam::Identities,
         recorder: crate::Recorder,
+        keys: Arc<crate::keys::SigningKeys>,
         topics: BTreeMap<String, String>,
     ) -> Self {
         CloudTrailService {
@@ -71,6 +73,7 @@ impl CloudTrailService {
             buckets,
             identities,
             recorder,
+            keys,
             topics,
             writes: tokio::sync::Mutex::new(()),
         }
@@ -590,17 +593,17 @@ impl CloudTrailService {
         if start > end {
             return Err(AwsError::client("InvalidTimeRangeException", "Start time must be before end time."));
         }
-        let keys = crate::keys_for(&self.store, start, end).await.map_err(storage)?;
-        let list: Vec<Value> = keys
+        let list: Vec<Value> = self
+            .keys
+            .public_keys(start, end)
             .iter()
             .map(|k| {
-                let mut v = json!({
-                    "Value": base64::engine::general_purpose::STANDARD.encode(&k.der),
-                    "ValidityStartTime": seconds(k.valid_from),
+                json!({
+                    "Value": base64::engine::general_purpose::STANDARD.encode(&k.value),
+                    "ValidityStartTime": seconds(k.validity_start_time),
+                    "ValidityEndTime": seconds(k.validity_end_time),
                     "Fingerprint": k.fingerprint,
-                });
-                v["ValidityEndTime"] = seconds(k.valid_to.unwrap_or(now + 3600 * 1000 * 24 * 365));
-                v
+                })
             })
             .collect();
         Ok(json!({"PublicKeyList": list}))

@@ -2,6 +2,7 @@
 
 mod config;
 mod credentials;
+mod validate_logs;
 
 use std::time::Duration;
 
@@ -23,14 +24,19 @@ struct Cli {
 enum Command {
     /// Runs the server.
     Serve(config::ServeArgs),
+    /// Checks a trail's digest and log files, as `aws cloudtrail validate-logs`.
+    ValidateLogs(validate_logs::ValidateLogsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    // The server logs its work; a client command shows only its own output.
+    let default_filter = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TRAILWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("TRAILWATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -40,6 +46,12 @@ fn main() -> anyhow::Result<()> {
             // keeps their buffers (and the allocator arenas behind them) bounded too.
             let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
             runtime.block_on(serve(args))
+        }
+        Command::ValidateLogs(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            let status = runtime.block_on(validate_logs::run(args));
+            drop(runtime);
+            std::process::exit(status)
         }
     }
 }
