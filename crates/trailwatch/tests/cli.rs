@@ -67,6 +67,11 @@ impl Aws {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs with extra environment variables (such as `AWS_ENDPOINT_URL_S3`).
+    fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(&self.cli);
         // Nothing of the developer's AWS setup may leak in.
         for (key, _) in std::env::vars_os() {
@@ -84,6 +89,7 @@ impl Aws {
             .env("AWS_MAX_ATTEMPTS", "1")
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost")
+            .envs(env.iter().copied())
             .args(args)
             .args(["--endpoint-url", &self.endpoint, "--output", "json", "--cli-read-timeout", "30", "--cli-connect-timeout", "10"])
             .current_dir(&self.dir);
@@ -961,4 +967,103 @@ fn seed_004_trail_events_reach_the_log_group() {
     aws.ok(&["logs", "create-log-group", "--log-group-name", "CloudTrail/logs"]);
     aws.ok(&["logs", "create-log-group", "--log-group-name", "watched/three"]);
     wait_for(&aws, "watched/three");
+}
+
+/// Decompressed JSON of every gzip object under `dir` whose path contains `part`.
+fn gz_documents(dir: &Path, part: &str) -> Vec<(PathBuf, Value)> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    for path in common::files_under(dir) {
+        if !path.to_string_lossy().contains(part) {
+            continue;
+        }
+        let mut text = String::new();
+        if flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).is_ok()
+            && let Ok(doc) = serde_json::from_str(&text)
+        {
+            out.push((path, doc));
+        }
+    }
+    out
+}
+
+/// Log file integrity validation end to end: trailwatch writes signed, chained digests;
+/// the stock `aws cloudtrail validate-logs` (reading the bucket through trailwatch's S3
+/// API) and `trailwatch validate-logs` both pass them, and both catch a log file that
+/// was altered or deleted; `trailwatch validate-logs` also catches one that was added.
+#[test]
+fn validate_logs_proves_and_catches_tampering() {
+    let server = common::Server::start_with(&["--trail-delivery-secs", "1", "--trail-digest-secs", "2"]);
+    let aws = Aws::new(&server);
+    aws.ok(&["s3", "mb", "s3://validated-bucket"]);
+    let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(2);
+    let start = start.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let trail = aws.ok(&["cloudtrail", "create-trail", "--name", "validated", "--s3-bucket-name", "validated-bucket", "--enable-log-file-validation"]);
+    let arn = trail["TrailARN"].as_str().unwrap().to_owned();
+    aws.ok(&["cloudtrail", "start-logging", "--name", "validated"]);
+    for i in 0..3 {
+        aws.ok(&["logs", "create-log-group", "--log-group-name", &format!("validated/{i}")]);
+    }
+    let bucket = server.data_dir.join("buckets").join("validated-bucket");
+    // Wait for two digests, the newer listing at least two log files.
+    let mut listed: Vec<String> = Vec::new();
+    for _ in 0..120 {
+        let digests = gz_documents(&bucket, "CloudTrail-Digest");
+        let files: Vec<String> = digests
+            .iter()
+            .flat_map(|(_, d)| d["logFiles"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["s3Object"].as_str().unwrap().to_owned())
+            .collect();
+        if digests.len() >= 2 && files.len() >= 2 {
+            listed = files;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(listed.len() >= 2, "digests listing log files were not written");
+    let key_of = |k: &str| bucket.join(k);
+    let s3_env = [("AWS_ENDPOINT_URL_S3", server.endpoint.as_str())];
+    let stock = ["cloudtrail", "validate-logs", "--trail-arn", &arn, "--start-time", &start, "--verbose"];
+
+    // Untouched, both validators pass.
+    let out = aws.run_with_env(&stock, &s3_env);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "aws cloudtrail validate-logs failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("digest files valid") && text.contains("log files valid"), "{text}");
+    assert!(!text.contains("INVALID"), "{text}");
+    let ours = || {
+        Command::new(common::Server::binary())
+            .args(["validate-logs", "--trail-arn", &arn, "--start-time", &start, "--verbose", "--endpoint-url", &server.endpoint])
+            .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+            .env("AWS_REGION", common::REGION)
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let out = ours();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "trailwatch validate-logs failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("INVALID"), "{text}");
+
+    // Alter one listed log file, delete another, add one no digest lists.
+    let altered = &listed[0];
+    let deleted = &listed[1];
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, br#"{"Records":[]}"#).unwrap();
+    std::fs::write(key_of(altered), gz.finish().unwrap()).unwrap();
+    std::fs::remove_file(key_of(deleted)).unwrap();
+    let added = altered.replace(".json.gz", "").rsplit_once('_').map(|(head, _)| format!("{head}_ADDEDADDEDADDED1.json.gz")).unwrap();
+    std::fs::copy(key_of(altered), key_of(&added)).unwrap();
+
+    let out = aws.run_with_env(&stock, &s3_env);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("Log file\ts3://validated-bucket/{altered}\tINVALID: hash value doesn't match")), "{text}");
+    assert!(text.contains(&format!("Log file\ts3://validated-bucket/{deleted}\tINVALID: not found")), "{text}");
+    let out = ours();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(altered) && text.contains(deleted) && text.contains(&added), "{text}");
 }
