@@ -3,6 +3,7 @@
 
 pub mod observe;
 pub mod pipeline;
+mod rest;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

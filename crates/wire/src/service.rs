@@ -16,6 +16,9 @@ pub enum Protocol {
     Json,
     /// Query: form-encoded `Action=` requests, XML responses (iam, sts, rds).
     Query,
+    /// REST-XML: the method and path pick the operation, members travel in the URI,
+    /// query string, headers and an XML or raw body (s3).
+    RestXml,
 }
 
 /// One operation, described once: what the pipeline needs to authorize, record and route it.
@@ -34,17 +37,20 @@ pub struct OperationSpec {
     pub resources: &'static [&'static str],
     /// Whether the call needs no IAM permission at all (STS GetCallerIdentity).
     pub permissionless: bool,
+    /// The IAM action when it is not the operation's name (S3's ListObjects is
+    /// `s3:ListBucket`); without the service prefix.
+    pub action: Option<&'static str>,
 }
 
 impl OperationSpec {
     /// A management operation that changes state.
     pub const fn write(name: &'static str) -> Self {
-        OperationSpec { name, read_only: false, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
+        OperationSpec { name, read_only: false, sensitive: &[], data_event: false, resources: &["*"], permissionless: false, action: None }
     }
 
     /// A management operation that only reads.
     pub const fn read(name: &'static str) -> Self {
-        OperationSpec { name, read_only: true, sensitive: &[], data_event: false, resources: &["*"], permissionless: false }
+        OperationSpec { name, read_only: true, sensitive: &[], data_event: false, resources: &["*"], permissionless: false, action: None }
     }
 
     /// Marks the operation as a data event (e.g. PutLogEvents, GetLogEvents).
@@ -69,6 +75,18 @@ impl OperationSpec {
     pub const fn on(mut self, resources: &'static [&'static str]) -> Self {
         self.resources = resources;
         self
+    }
+
+    /// Names the IAM action the operation is authorized as, when it differs from the
+    /// operation's name (`.action("ListBucket")` for S3's ListObjects).
+    pub const fn action(mut self, action: &'static str) -> Self {
+        self.action = Some(action);
+        self
+    }
+
+    /// The IAM action without the service prefix: the override, else the operation's name.
+    pub fn iam_action(&self) -> &'static str {
+        self.action.unwrap_or(self.name)
     }
 }
 
