@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub max_clock_skew: Duration,
     /// Limits of the logs service.
     pub logs_limits: logs::Limits,
+    /// The directory of the local S3 buckets (`<bucket-dir>/<bucket>/<key>`), which the
+    /// S3 API serves and trail delivery writes into.
+    pub bucket_dir: std::path::PathBuf,
 }
 
 /// Builds the router over a pipeline.
@@ -56,7 +59,11 @@ pub async fn serve(
     let logs = Arc::new(logs::LogsService::new(store.clone(), config.logs_limits.clone()));
     let sts = Arc::new(iam::StsService::new(config.identities.clone()));
     let iam = Arc::new(iam::IamService::new(config.identities.clone()));
-    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam]));
+    let s3 = Arc::new(
+        s3::S3Service::new(store.clone(), &config.bucket_dir)
+            .map_err(|e| anyhow::anyhow!("opening the bucket directory {}: {e}", config.bucket_dir.display()))?,
+    );
+    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, s3]));
     let maintenance = store.spawn_maintenance();
     let app = router(pipeline, metrics).into_make_service_with_connect_info::<SocketAddr>();
     // Small requests must not wait on Nagle's algorithm.

@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// Directory for the catalog, segments and keys [default: ./trailwatch-data].
     #[arg(long, env = "TRAILWATCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Directory of the local S3 buckets, one subdirectory per bucket [default: <data-dir>/buckets].
+    #[arg(long, env = "TRAILWATCH_BUCKET_DIR")]
+    pub bucket_dir: Option<PathBuf>,
     /// The 12-digit account ID [default: generated once and kept in the data directory].
     #[arg(long, env = "TRAILWATCH_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -59,6 +62,7 @@ pub struct ServeArgs {
 struct FileSettings {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    bucket_dir: Option<PathBuf>,
     account_id: Option<String>,
     root_access_key_id: Option<String>,
     root_secret_access_key: Option<String>,
@@ -75,6 +79,7 @@ struct FileSettings {
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    pub bucket_dir: PathBuf,
     pub account_id: Option<String>,
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
@@ -99,9 +104,11 @@ impl Settings {
         if let Some(id) = &account_id {
             anyhow::ensure!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()), "the account ID must be 12 digits, got {id:?}");
         }
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data"));
         Ok(Settings {
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default")),
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data")),
+            bucket_dir: args.bucket_dir.or(file.bucket_dir).unwrap_or_else(|| data_dir.join("buckets")),
+            data_dir,
             account_id,
             root_access_key_id: args.root_access_key_id.or(file.root_access_key_id),
             root_secret_access_key: args.root_secret_access_key.or(file.root_secret_access_key),

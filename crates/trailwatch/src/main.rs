@@ -61,8 +61,9 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
         identities,
         max_clock_skew: Duration::from_secs(settings.max_clock_skew_secs),
         logs_limits: logs::Limits { max_event_bytes: settings.max_event_bytes },
+        bucket_dir: settings.bucket_dir.clone(),
     };
-    tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), "starting");
+    tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), bucket_dir = %settings.bucket_dir.display(), "starting");
     server::serve(config, store, listener, shutdown_signal()).await
 }
 
