@@ -17,9 +17,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest, Md5};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::{Value, json};
 use store::Store;
 use time::OffsetDateTime;
@@ -299,7 +299,7 @@ impl S3Service {
         let dir = prefix.rfind('/').map_or("", |i| &prefix[..i]);
         let walked = match Path::parse(format!("{bucket}/{dir}")) {
             Ok(p) if !dir.is_empty() && p.as_ref() == format!("{bucket}/{dir}") => p,
-            _ => Path::from(bucket),
+            _ => Path::parse(bucket).unwrap_or_else(|_| Path::from(bucket)),
         };
         let metas: Vec<object_store::ObjectMeta> = match self.objects.list(Some(&walked)).try_collect().await {
             Ok(m) => m,

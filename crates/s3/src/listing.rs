@@ -87,11 +87,9 @@ fn encode_token(after: &str) -> String {
 }
 
 fn decode_token(token: &str) -> Result<String, AwsError> {
-    TOKEN
-        .decode(token)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| AwsError::client("InvalidArgument", "The continuation token provided is incorrect").with("ArgumentName", "continuation-token"))
+    TOKEN.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+        AwsError::client("InvalidArgument", "The continuation token provided is incorrect").with("ArgumentName", "continuation-token")
+    })
 }
 
 /// One page of results.
@@ -120,10 +118,10 @@ pub(crate) fn page<'a>(objects: &'a [Object], request: &Request) -> Page<'a> {
         }
         let Some(rest) = key.strip_prefix(request.prefix.as_str()) else { continue };
         let rolled = request.delimiter.as_deref().and_then(|d| rest.find(d).map(|i| &key[..request.prefix.len() + i + d.len()]));
-        if let Some(cp) = rolled {
-            if after.is_some_and(|a| cp <= a) || page.common_prefixes.last().is_some_and(|last| last == cp) {
-                continue;
-            }
+        if let Some(cp) = rolled
+            && (after.is_some_and(|a| cp <= a) || page.common_prefixes.last().is_some_and(|last| last == cp))
+        {
+            continue;
         }
         if count == request.max_keys {
             page.truncated = true;

@@ -20,10 +20,7 @@ pub(crate) fn unmarked(headers: &HeaderMap, uri: &Uri, body: &Bytes) -> bool {
     if has_action(uri.query().unwrap_or("").as_bytes()) {
         return false;
     }
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(wire::query::CONTENT_TYPE));
+    let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(wire::query::CONTENT_TYPE));
     !(form && has_action(body))
 }
 

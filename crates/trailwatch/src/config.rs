@@ -79,6 +79,7 @@ struct FileSettings {
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The local S3 buckets: flag, `TRAILWATCH_BUCKET_DIR`, `bucket_dir`, else `<data-dir>/buckets`.
     pub bucket_dir: PathBuf,
     pub account_id: Option<String>,
     pub root_access_key_id: Option<String>,
@@ -142,4 +143,25 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
 fn parse_master_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = hex::decode(text.trim()).context("the master key must be hex")?;
     bytes.try_into().map_err(|_| anyhow::anyhow!("the master key must be 32 bytes (64 hex digits)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_dir_defaults_under_the_data_dir_and_follows_file_then_flag() {
+        let args = ServeArgs { data_dir: Some("/srv/tw".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/srv/tw/buckets"));
+
+        let dir = std::env::temp_dir().join(format!("trailwatch-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trailwatch.toml");
+        std::fs::write(&file, "data_dir = \"/srv/tw\"\nbucket_dir = \"/srv/buckets\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/srv/buckets"));
+        let args = ServeArgs { config: Some(file), bucket_dir: Some("/mnt/b".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/mnt/b"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

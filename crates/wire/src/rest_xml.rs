@@ -87,7 +87,9 @@ pub fn match_operation<'m>(model: &'m Model, method: &str, uri: &Uri, headers: &
         let candidate = (discriminators.len() * 1000 + required, !op.deprecated, name.as_str());
         let better = match best {
             None => true,
-            Some((score, current, n)) => (candidate.0, candidate.1) > (score, current) || ((candidate.0, candidate.1) == (score, current) && candidate.2 < n),
+            Some((score, current, n)) => {
+                (candidate.0, candidate.1) > (score, current) || ((candidate.0, candidate.1) == (score, current) && candidate.2 < n)
+            }
         };
         if better {
             best = Some(candidate);
@@ -99,7 +101,8 @@ pub fn match_operation<'m>(model: &'m Model, method: &str, uri: &Uri, headers: &
 /// Splits `/{Bucket}?list-type=2&x` into the path template and the query discriminators.
 fn split_template(uri: &str) -> (&str, Vec<(&str, Option<&str>)>) {
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let discriminators = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').map_or((p, None), |(k, v)| (k, Some(v)))).collect();
+    let discriminators =
+        query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').map_or((p, None), |(k, v)| (k, Some(v)))).collect();
     (path, discriminators)
 }
 
@@ -197,8 +200,15 @@ fn query_member(input: &Shape, shape: &Shape, wire: &str, params: &[(String, Str
     match shape.kind.as_str() {
         // A map bound to the query string takes every parameter no other member names.
         "map" => {
-            let named = |k: &str| input.members.0.iter().any(|(n, m)| m.location.as_deref() == Some("querystring") && m.location_name.as_deref().unwrap_or(n) == k);
-            let map: Map<String, Value> = params.iter().filter(|(k, _)| !named(k)).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+            let named = |k: &str| {
+                input
+                    .members
+                    .0
+                    .iter()
+                    .any(|(n, m)| m.location.as_deref() == Some("querystring") && m.location_name.as_deref().unwrap_or(n) == k)
+            };
+            let map: Map<String, Value> =
+                params.iter().filter(|(k, _)| !named(k)).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
             Ok((!map.is_empty()).then_some(Value::Object(map)))
         }
         "list" => {
@@ -224,7 +234,11 @@ fn prefix_map(prefix: &str, headers: &HeaderMap) -> Option<Value> {
     let prefix = prefix.to_ascii_lowercase();
     let map: Map<String, Value> = headers
         .iter()
-        .filter_map(|(k, v)| k.as_str().strip_prefix(&prefix).map(|rest| (rest.to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))))
+        .filter_map(|(k, v)| {
+            k.as_str()
+                .strip_prefix(&prefix)
+                .map(|rest| (rest.to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        })
         .collect();
     (!map.is_empty()).then_some(Value::Object(map))
 }
@@ -394,7 +408,12 @@ fn xml_value(model: &Model, shape_name: &str, el: &Element) -> Result<Value, Aws
         "list" => {
             let item = shape.member.as_ref().expect("list shapes have a member");
             let tag = item.location_name.as_deref().unwrap_or("member");
-            el.children.iter().filter(|c| c.name == tag).map(|c| xml_value(model, &item.shape, c)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+            el.children
+                .iter()
+                .filter(|c| c.name == tag)
+                .map(|c| xml_value(model, &item.shape, c))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
         }
         "map" => {
             let (k, v) = (shape.key.as_ref().expect("map key"), shape.value.as_ref().expect("map value"));
@@ -430,7 +449,8 @@ fn root_element(operation: &str) -> Cow<'static, str> {
 /// Writes an operation's output: header members as headers, the payload or an XML body.
 pub fn encode_output(model: &Model, operation: &str, output: &Value) -> RestResponse {
     let op = model.operations.get(operation);
-    let mut response = RestResponse { status: op.and_then(|o| o.http.as_ref()).and_then(|h| h.response_code).unwrap_or(200), ..Default::default() };
+    let mut response =
+        RestResponse { status: op.and_then(|o| o.http.as_ref()).and_then(|h| h.response_code).unwrap_or(200), ..Default::default() };
     let Some(out_ref) = op.and_then(|o| o.output.as_ref()) else { return response };
     let shape = model.shape(&out_ref.shape);
     let obj = output.as_object();
@@ -474,7 +494,10 @@ pub fn encode_output(model: &Model, operation: &str, output: &Value) -> RestResp
             _ => {}
         }
         // A blob that is a byte range of the whole is 206 Partial Content (RFC 9110 §15.3.7).
-        if member_shape.kind == "blob" && response.status == 200 && response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-range")) {
+        if member_shape.kind == "blob"
+            && response.status == 200
+            && response.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-range"))
+        {
             response.status = 206;
         }
         return response;
@@ -591,7 +614,9 @@ fn header_text(shape: &Shape, value: &Value) -> String {
                 _ => format_http_date(t),
             }
         }
-        ("list", Value::Array(items)) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(","),
+        ("list", Value::Array(items)) => {
+            items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
+        }
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
@@ -666,9 +691,17 @@ mod tests {
     #[test]
     fn decodes_labels_query_headers_and_prefix_maps() {
         let m = s3();
-        let req = request("GET", "/my-bucket/a%20b/c+d%2Be?versionId=v1", &[("Range", "bytes=0-9"), ("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")], "");
+        let req = request(
+            "GET",
+            "/my-bucket/a%20b/c+d%2Be?versionId=v1",
+            &[("Range", "bytes=0-9"), ("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+            "",
+        );
         let v = decode_input(&m, "GetObject", &req).unwrap();
-        assert_eq!(v, json!({"Bucket": "my-bucket", "Key": "a b/c+d+e", "VersionId": "v1", "Range": "bytes=0-9", "IfModifiedSince": "1994-11-06T08:49:37.000Z"}));
+        assert_eq!(
+            v,
+            json!({"Bucket": "my-bucket", "Key": "a b/c+d+e", "VersionId": "v1", "Range": "bytes=0-9", "IfModifiedSince": "1994-11-06T08:49:37.000Z"})
+        );
 
         let req = request("GET", "/b?list-type=2&max-keys=5&fetch-owner=true&start-after=x%2Fy&encoding-type=url", &[], "");
         let v = decode_input(&m, "ListObjectsV2", &req).unwrap();
@@ -723,7 +756,11 @@ mod tests {
         let r = encode_output(&m, "GetBucketLocation", &json!({}));
         assert!(String::from_utf8(r.body).unwrap().ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"));
         let r = encode_output(&m, "GetBucketLocation", &json!({"LocationConstraint": "eu-west-1"}));
-        assert!(String::from_utf8(r.body).unwrap().ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>"));
+        assert!(
+            String::from_utf8(r.body)
+                .unwrap()
+                .ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>")
+        );
     }
 
     #[test]
