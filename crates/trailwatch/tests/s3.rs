@@ -279,6 +279,9 @@ fn presigned_urls_read_objects() {
     seed(&server, "shared", "a dir/report+1.txt", b"presigned bytes");
     let url = aws.text(&["s3", "presign", "s3://shared/a dir/report+1.txt", "--expires-in", "300"]).trim().to_owned();
     assert!(url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"), "{url}");
+    // Listings travel url-encoded (the CLI asks for EncodingType=url) and decode back.
+    let listed = aws.text(&["s3", "ls", "s3://shared/", "--recursive"]);
+    assert!(listed.trim_end().ends_with(" 15 a dir/report+1.txt"), "{listed}");
     let raw = common::http_get(&server.addr(), url.trim_start_matches(&server.endpoint)).unwrap();
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     assert!(raw.ends_with("\r\n\r\npresigned bytes"), "{raw}");
