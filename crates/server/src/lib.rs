@@ -3,6 +3,7 @@
 
 pub mod observe;
 pub mod pipeline;
+mod rest;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +32,8 @@ pub struct ServerConfig {
     pub max_clock_skew: Duration,
     /// Limits of the logs service.
     pub logs_limits: logs::Limits,
-    /// The directory whose subdirectories are local buckets.
+    /// The directory of the local S3 buckets (`<bucket-dir>/<bucket>/<key>`), which the
+    /// S3 API serves and trail delivery writes into.
     pub bucket_dir: std::path::PathBuf,
     /// How trails deliver.
     pub trail: TrailSettings,
@@ -67,6 +69,10 @@ pub async fn serve(
     let logs = Arc::new(logs::LogsService::new(store.clone(), config.logs_limits.clone()));
     let sts = Arc::new(iam::StsService::new(config.identities.clone()));
     let iam = Arc::new(iam::IamService::new(config.identities.clone()));
+    let s3 = Arc::new(
+        s3::S3Service::new(store.clone(), &config.bucket_dir)
+            .map_err(|e| anyhow::anyhow!("opening the bucket directory {}: {e}", config.bucket_dir.display()))?,
+    );
     let recorder = trail::Recorder::start(store.clone());
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let keys = Arc::new(trail::keys::SigningKeys::load_or_create(&store, now).await?);
@@ -75,7 +81,7 @@ pub async fn serve(
     let cloudtrail =
         Arc::new(trail::CloudTrailService::new(store.clone(), buckets.clone(), config.identities.clone(), recorder.clone(), keys.clone(), topics));
     let identities = config.identities.clone();
-    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, cloudtrail], recorder.clone()));
+    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, s3, cloudtrail], recorder.clone()));
     let delivery =
         Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
     let delivering = delivery.clone().spawn();

@@ -26,17 +26,18 @@ pub struct Pipeline {
 }
 
 /// Where a request is going, as far as the pipeline has worked it out.
-struct Route {
-    service: Arc<dyn Service>,
-    /// The operation name from `X-Amz-Target` or `Action`.
-    operation: Option<String>,
-    /// Decoded input (JSON body, or Query parameters still flat).
-    body: Decoded,
+pub(crate) struct Route {
+    pub(crate) service: Arc<dyn Service>,
+    /// The operation name from `X-Amz-Target`, `Action` or the REST method and path.
+    pub(crate) operation: Option<String>,
+    /// Decoded input (JSON body, Query parameters still flat, or the REST request).
+    pub(crate) body: Decoded,
 }
 
-enum Decoded {
+pub(crate) enum Decoded {
     Json(Bytes),
     Query(wire::query::QueryRequest),
+    Rest(Box<wire::rest_xml::RestRequest>),
 }
 
 impl Pipeline {
@@ -63,6 +64,17 @@ impl Pipeline {
         let mut query = query;
         query.find(|s| action.is_some_and(|a| s.operation(a).is_some())).cloned()
     }
+
+    /// The REST service a request signed for `signing_name` goes to; unsigned requests
+    /// without another protocol's marker go to the (only) REST service, S3.
+    fn rest_service(&self, signing_name: Option<&str>, unmarked: impl FnOnce() -> bool) -> Option<Arc<dyn Service>> {
+        let mut rest = self.services.iter().filter(|s| s.protocol() == Protocol::RestXml);
+        match signing_name {
+            Some(name) => rest.find(|s| s.model().signing_name() == name).cloned(),
+            None if unmarked() => rest.next().cloned(),
+            None => None,
+        }
+    }
 }
 
 /// Whether an `X-Amz-Target` prefix names a model's target prefix. AWS accepts the full
@@ -84,7 +96,7 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let claim_service = peek_signing_service(&headers, &uri);
-    let Some(route) = route(&p, &headers, &uri, &body, claim_service.as_deref()) else {
+    let Some(route) = route(&p, &method, &headers, &uri, &body, claim_service.as_deref()) else {
         let err = AwsError::client("UnknownOperationException", "");
         return json_error(&err, &request_id);
     };
@@ -94,8 +106,8 @@ pub async fn handle(
     let request = HttpRequest { method: &method, uri: &uri, headers: &headers, body: &body, peer };
     let result = execute(&p, &route, &request, &request_id).await;
     let response = match result {
-        Ok((op, output)) => success(&*route.service, op, &output, &request_id),
-        Err(err) => error(&*route.service, protocol, &err, &request_id),
+        Ok((op, output)) => success(&*route.service, op, &output, &request_id, &method),
+        Err(err) => error(&*route.service, protocol, &err, &request_id, &method),
     };
     crate::observe::request(&service_name, &op_name, response.status().as_u16(), started.elapsed());
     tracing::debug!(service = %service_name, operation = %op_name, status = response.status().as_u16(), %peer, request_id, "request");
@@ -228,7 +240,7 @@ async fn authorize(
     ctx: &CallContext,
     input: &Value,
 ) -> Result<(), AwsError> {
-    let action = format!("{}:{}", service.model().signing_name(), op.name);
+    let action = format!("{}:{}", service.model().signing_name(), op.iam_action());
     let resources = wire::authz::resources(service, op, ctx, input);
     let (request_tags, tag_keys) = iam::request_tags(input);
     let mut resource_tags = BTreeMap::new();
@@ -250,16 +262,19 @@ async fn authorize(
     };
     p.identities.authorize(caller, &request).map_err(|denied| match service.protocol() {
         Protocol::Json => AwsError::new("AccessDeniedException", 400, denied.message),
-        Protocol::Query => AwsError::new("AccessDenied", 403, denied.message),
+        Protocol::Query | Protocol::RestXml => AwsError::new("AccessDenied", 403, denied.message),
     })
 }
 
 /// Works out the service and operation from the protocol markers of the request.
-fn route(p: &Pipeline, headers: &HeaderMap, uri: &Uri, body: &Bytes, claim_service: Option<&str>) -> Option<Route> {
+fn route(p: &Pipeline, method: &Method, headers: &HeaderMap, uri: &Uri, body: &Bytes, claim_service: Option<&str>) -> Option<Route> {
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = wire::json::split_target(target).unwrap_or((target, ""));
         let service = p.json_service(prefix)?;
         return Some(Route { service, operation: Some(op.to_owned()), body: Decoded::Json(body.clone()) });
+    }
+    if let Some(service) = p.rest_service(claim_service, || crate::rest::unmarked(headers, uri, body)) {
+        return Some(crate::rest::route(service, method, uri, headers, body));
     }
     let mut form = wire::query::parse_form(uri.query().unwrap_or("").as_bytes());
     let from_body = wire::query::parse_form(body);
@@ -298,6 +313,7 @@ fn authenticate(p: &Pipeline, route: &Route, http: &HttpRequest<'_>) -> Result<(
     let now = time::OffsetDateTime::now_utc();
     let caller = match p.identities.authenticate(&claim.access_key_id, claim.security_token.as_deref(), now.unix_timestamp()) {
         Ok(caller) => caller,
+        Err(iam::AuthFailure::UnknownKey) if protocol == Protocol::RestXml => return Err(crate::rest::unknown_key(&claim.access_key_id)),
         Err(iam::AuthFailure::UnknownKey) => return Err(auth_error(protocol, AuthFailure::UnknownKey)),
         Err(iam::AuthFailure::ExpiredToken) => return Err(auth_error(protocol, AuthFailure::ExpiredToken)),
     };
@@ -338,6 +354,7 @@ fn decode_input(service: &dyn Service, op: &OperationSpec, body: &Decoded) -> Re
             Err(_) => Err(wire::json::serialization_error("")),
         },
         Decoded::Query(form) => wire::query::params_to_value(service.model(), op.name, &form.params),
+        Decoded::Rest(request) => wire::rest_xml::decode_input(service.model(), op.name, request),
     }
 }
 
@@ -345,6 +362,7 @@ fn unknown_operation(protocol: Protocol, name: &str, version: &str) -> AwsError 
     match protocol {
         Protocol::Json => AwsError::client("UnknownOperationException", ""),
         Protocol::Query => AwsError::client("InvalidAction", format!("Could not find operation {name} for version {version}")),
+        Protocol::RestXml => crate::rest::unknown_operation(name),
     }
 }
 
@@ -356,6 +374,9 @@ enum AuthFailure {
 
 fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
     match (protocol, failure) {
+        (Protocol::RestXml, AuthFailure::Missing) => crate::rest::missing_authentication(),
+        (Protocol::RestXml, AuthFailure::UnknownKey) => crate::rest::unknown_key(""),
+        (Protocol::RestXml, AuthFailure::ExpiredToken) => crate::rest::expired_token(),
         (Protocol::Json, AuthFailure::Missing) => AwsError::new("MissingAuthenticationTokenException", 400, "Missing Authentication Token"),
         (Protocol::Query, AuthFailure::Missing) => {
             AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
@@ -376,17 +397,21 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
 }
 
 fn sig_error(protocol: Protocol, e: sigv4::Error) -> AwsError {
+    if protocol == Protocol::RestXml {
+        return crate::rest::signature_error(e);
+    }
     let message = e.message().to_owned();
     match (protocol, e) {
         (Protocol::Json, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignatureException", 400, message),
         (Protocol::Query, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignature", 400, message),
         (Protocol::Json, _) => AwsError::new("InvalidSignatureException", 400, message),
-        (Protocol::Query, _) => AwsError::new("SignatureDoesNotMatch", 403, message),
+        (Protocol::Query | Protocol::RestXml, _) => AwsError::new("SignatureDoesNotMatch", 403, message),
     }
 }
 
-fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id: &str) -> Response {
+fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id: &str, method: &Method) -> Response {
     match service.protocol() {
+        Protocol::RestXml => crate::rest::success(service, op, output, request_id, method),
         Protocol::Json => {
             let body = serde_json::to_vec(output).expect("JSON values serialize");
             respond(StatusCode::OK, wire::json::CONTENT_TYPE, body, request_id)
@@ -398,8 +423,9 @@ fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id
     }
 }
 
-fn error(service: &dyn Service, protocol: Protocol, err: &AwsError, request_id: &str) -> Response {
+fn error(service: &dyn Service, protocol: Protocol, err: &AwsError, request_id: &str, method: &Method) -> Response {
     match protocol {
+        Protocol::RestXml => crate::rest::error(err, request_id, method),
         Protocol::Json => json_error(err, request_id),
         Protocol::Query => {
             let xml = wire::query::error_xml(&wire::query::namespace(service.model()), err, request_id);

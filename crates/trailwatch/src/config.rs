@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Directory for the catalog, segments and keys [default: ./trailwatch-data].
     #[arg(long, env = "TRAILWATCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Directory of the local S3 buckets, one subdirectory per bucket [default: <data-dir>/buckets].
+    #[arg(long, env = "TRAILWATCH_BUCKET_DIR")]
+    pub bucket_dir: Option<PathBuf>,
     /// The 12-digit account ID [default: generated once and kept in the data directory].
     #[arg(long, env = "TRAILWATCH_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -52,9 +55,6 @@ pub struct ServeArgs {
     /// How long unreferenced segment objects are kept for running reads, in seconds [default: 60].
     #[arg(long, env = "TRAILWATCH_SEGMENT_GRACE_SECS")]
     pub segment_grace_secs: Option<u64>,
-    /// Directory whose subdirectories are the local buckets trails deliver to [default: DATA_DIR/buckets].
-    #[arg(long, env = "TRAILWATCH_BUCKET_DIR")]
-    pub bucket_dir: Option<PathBuf>,
     /// How often trails deliver new events, in seconds [default: 300].
     #[arg(long, env = "TRAILWATCH_TRAIL_DELIVERY_SECS")]
     pub trail_delivery_secs: Option<u64>,
@@ -84,6 +84,7 @@ pub struct ServeArgs {
 struct FileSettings {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    bucket_dir: Option<PathBuf>,
     account_id: Option<String>,
     root_access_key_id: Option<String>,
     root_secret_access_key: Option<String>,
@@ -94,7 +95,6 @@ struct FileSettings {
     maintenance_interval_secs: Option<u64>,
     compact_after_secs: Option<u64>,
     segment_grace_secs: Option<u64>,
-    bucket_dir: Option<PathBuf>,
     trail_delivery_secs: Option<u64>,
     trail_digest_secs: Option<u64>,
     #[serde(default)]
@@ -109,6 +109,8 @@ struct FileSettings {
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The local S3 buckets: flag, `TRAILWATCH_BUCKET_DIR`, `bucket_dir`, else `<data-dir>/buckets`.
+    pub bucket_dir: PathBuf,
     pub account_id: Option<String>,
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
@@ -119,7 +121,6 @@ pub struct Settings {
     pub maintenance_interval: Duration,
     pub compact_after: Duration,
     pub segment_grace: Duration,
-    pub bucket_dir: PathBuf,
     pub trail_delivery: Duration,
     pub trail_digest: Duration,
     pub sns_endpoints: BTreeMap<String, String>,
@@ -195,4 +196,25 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
 fn parse_master_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = hex::decode(text.trim()).context("the master key must be hex")?;
     bytes.try_into().map_err(|_| anyhow::anyhow!("the master key must be 32 bytes (64 hex digits)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_dir_defaults_under_the_data_dir_and_follows_file_then_flag() {
+        let args = ServeArgs { data_dir: Some("/srv/tw".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/srv/tw/buckets"));
+
+        let dir = std::env::temp_dir().join(format!("trailwatch-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trailwatch.toml");
+        std::fs::write(&file, "data_dir = \"/srv/tw\"\nbucket_dir = \"/srv/buckets\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/srv/buckets"));
+        let args = ServeArgs { config: Some(file), bucket_dir: Some("/mnt/b".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/mnt/b"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -105,4 +105,17 @@ mod tests {
         let got = resources(&fake, &op, &ctx(), &json!({"id": "other", "s": "x"}));
         assert_eq!(got[0], "arn:aws:logs:eu-west-1:111122223333:log-group:other:log-stream:x");
     }
+
+    #[test]
+    fn s3_arns_have_no_region_or_account() {
+        let model = Model::parse(r#"{"metadata":{"apiVersion":"1","endpointPrefix":"x"},"operations":{},"shapes":{}}"#);
+        let fake = Fake(model);
+        let op = OperationSpec::read("GetObject").on(&["arn:{partition}:s3:::{Bucket}/{Key}"]);
+        let got = resources(&fake, &op, &ctx(), &json!({"Bucket": "logs", "Key": "AWSLogs/1/a b.json.gz"}));
+        assert_eq!(got, ["arn:aws:s3:::logs/AWSLogs/1/a b.json.gz"]);
+        let op = OperationSpec::read("ListObjects").action("ListBucket").on(&["arn:{partition}:s3:::{Bucket}"]);
+        assert_eq!(resources(&fake, &op, &ctx(), &json!({"Bucket": "logs"})), ["arn:aws:s3:::logs"]);
+        assert_eq!(op.iam_action(), "ListBucket");
+        assert_eq!(OperationSpec::read("GetObject").iam_action(), "GetObject");
+    }
 }

@@ -12,12 +12,14 @@ pub struct AwsError {
     pub message: String,
     /// The HTTP status code.
     pub status: u16,
+    /// Further elements of the error document, in order (S3's `<Key>`, `<BucketName>`).
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl AwsError {
     /// An error with the given code, HTTP status and message.
     pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
-        AwsError { code: code.into(), message: message.into(), status }
+        AwsError { code: code.into(), message: message.into(), status, details: Vec::new() }
     }
 
     /// A 400 error: the caller sent something wrong.
@@ -33,6 +35,12 @@ impl AwsError {
     /// A 503 error, for storage that is temporarily unavailable.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new("ServiceUnavailableException", 503, message)
+    }
+
+    /// Adds an element to the error document (S3 names the key or bucket it could not find).
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
     }
 
     /// Whether the fault is the sender's (4xx) rather than the service's.

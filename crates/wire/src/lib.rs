@@ -1,4 +1,4 @@
-//! AWS wire protocols: the botocore models, JSON 1.1 and Query/XML codecs, AWS errors,
+//! AWS wire protocols: the botocore models, JSON 1.1, Query/XML and REST-XML codecs, AWS errors,
 //! and the contract between the request pipeline and the services it dispatches to.
 //!
 //! Nothing here knows about a particular service: each service crate describes its
@@ -10,6 +10,7 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod query;
+pub mod rest_xml;
 pub mod service;
 
 pub use error::AwsError;

@@ -45,6 +45,23 @@ pub struct Operation {
     pub input: Option<ShapeRef>,
     /// The output shape (and its Query result wrapper).
     pub output: Option<ShapeRef>,
+    /// Where a REST protocol routes the operation (method, URI template, success status).
+    pub http: Option<Http>,
+    /// Whether the model marks the operation deprecated (a newer one shares its route).
+    #[serde(default)]
+    pub deprecated: bool,
+}
+
+/// The HTTP binding of an operation in a REST protocol.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Http {
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The URI template: `/{Bucket}/{Key+}?uploads`.
+    pub request_uri: String,
+    /// The status of a successful response when it is not 200.
+    pub response_code: Option<u16>,
 }
 
 /// A reference from an operation or member to a shape.
@@ -59,6 +76,9 @@ pub struct ShapeRef {
     pub location_name: Option<String>,
     /// Whether a Query list is flattened (`Name.1`) rather than wrapped (`Name.member.1`).
     pub flattened: Option<bool>,
+    /// Where a REST protocol carries the member: `uri`, `querystring`, `header`,
+    /// `headers` (a prefix map) or `statusCode`; `None` is the body.
+    pub location: Option<String>,
 }
 
 /// A shape: the type of a value on the wire and its constraints.
@@ -98,6 +118,12 @@ pub struct Shape {
     /// in any record of a call.
     #[serde(default)]
     pub sensitive: bool,
+    /// The member a REST protocol sends as the whole body.
+    pub payload: Option<String>,
+    /// How a timestamp is written when not in the protocol's default format.
+    pub timestamp_format: Option<String>,
+    /// The element name of the shape in XML, when it differs from the shape's name.
+    pub location_name: Option<String>,
 }
 
 /// Structure members kept in model order (serde_json's `preserve_order` map).

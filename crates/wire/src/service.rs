@@ -16,6 +16,9 @@ pub enum Protocol {
     Json,
     /// Query: form-encoded `Action=` requests, XML responses (iam, sts, rds).
     Query,
+    /// REST-XML: the method and path pick the operation, members travel in the URI,
+    /// query string, headers and an XML or raw body (s3).
+    RestXml,
 }
 
 /// One operation, described once: what the pipeline needs to authorize, record and route it.
@@ -37,6 +40,9 @@ pub struct OperationSpec {
     /// Whether CloudTrail records the response though the call only reads (AssumeRole
     /// reads, yet its record shows the credentials it issued).
     pub records_response: bool,
+    /// The IAM action when it is not the operation's name (S3's ListObjects is
+    /// `s3:ListBucket`); without the service prefix.
+    pub action: Option<&'static str>,
 }
 
 impl OperationSpec {
@@ -50,6 +56,7 @@ impl OperationSpec {
             resources: &["*"],
             permissionless: false,
             records_response: false,
+            action: None,
         }
     }
 
@@ -63,6 +70,7 @@ impl OperationSpec {
             resources: &["*"],
             permissionless: false,
             records_response: false,
+            action: None,
         }
     }
 
@@ -94,6 +102,18 @@ impl OperationSpec {
     pub const fn on(mut self, resources: &'static [&'static str]) -> Self {
         self.resources = resources;
         self
+    }
+
+    /// Names the IAM action the operation is authorized as, when it differs from the
+    /// operation's name (`.action("ListBucket")` for S3's ListObjects).
+    pub const fn action(mut self, action: &'static str) -> Self {
+        self.action = Some(action);
+        self
+    }
+
+    /// The IAM action without the service prefix: the override, else the operation's name.
+    pub fn iam_action(&self) -> &'static str {
+        self.action.unwrap_or(self.name)
     }
 }
 
