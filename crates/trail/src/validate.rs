@@ -129,6 +129,10 @@ pub struct Request {
     pub start: i64,
     /// End of the range, epoch ms.
     pub end: i64,
+    /// Files named in this last stretch of a covered period are not reported as added:
+    /// the next digest may list them ([`ADDED_FILE_SLACK`] by default, matching AWS's
+    /// delivery pace; less for trailwatch servers delivering faster).
+    pub added_file_slack: i64,
 }
 
 /// Public keys by fingerprint: DER PKCS#1 RSAPublicKey bytes (ListPublicKeys' Value).
@@ -532,7 +536,7 @@ impl Walk<'_> {
         for ((log_bucket, folder), periods) in groups {
             for (start, end) in merge(periods) {
                 let lo = start.max(self.req.start);
-                let hi = (end - ADDED_FILE_SLACK).min(self.req.end);
+                let hi = (end - self.req.added_file_slack).min(self.req.end);
                 if hi - lo < MINUTE {
                     continue;
                 }

@@ -38,6 +38,10 @@ pub struct ValidateLogsArgs {
     /// The key prefix of the digest files, with --s3-bucket [default: the trail's].
     #[arg(long)]
     pub s3_prefix: Option<String>,
+    /// Log files named in this last stretch of a digest period are not reported as added,
+    /// since a later digest may list them [default: 900, AWS's delivery pace].
+    #[arg(long, default_value_t = 900)]
+    pub added_file_slack_secs: i64,
     /// Also list every valid file.
     #[arg(long)]
     pub verbose: bool,
@@ -98,6 +102,7 @@ async fn validate_logs(args: ValidateLogsArgs) -> anyhow::Result<bool> {
         prefix: prefix.filter(|p| !p.is_empty()),
         start,
         end,
+        added_file_slack: args.added_file_slack_secs * 1000,
     };
 
     let bar = progress_bar();

@@ -995,7 +995,7 @@ fn gz_documents(dir: &Path, part: &str) -> Vec<(PathBuf, Value)> {
 fn validate_logs_proves_and_catches_tampering() {
     let server = common::Server::start_with(&["--trail-delivery-secs", "1", "--trail-digest-secs", "2"]);
     let aws = Aws::new(&server);
-    aws.ok(&["s3", "mb", "s3://validated-bucket"]);
+    aws.ok(&["s3api", "create-bucket", "--bucket", "validated-bucket"]);
     let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(2);
     let start = start.format(&time::format_description::well_known::Rfc3339).unwrap();
     let trail = aws.ok(&["cloudtrail", "create-trail", "--name", "validated", "--s3-bucket-name", "validated-bucket", "--enable-log-file-validation"]);
@@ -1021,6 +1021,9 @@ fn validate_logs_proves_and_catches_tampering() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     assert!(listed.len() >= 2, "digests listing log files were not written");
+    // Log file names have minute resolution: let the digests cover more than a minute,
+    // so a file added inside their period can be told from one a later digest will list.
+    std::thread::sleep(std::time::Duration::from_secs(70));
     let key_of = |k: &str| bucket.join(k);
     let s3_env = [("AWS_ENDPOINT_URL_S3", server.endpoint.as_str())];
     let stock = ["cloudtrail", "validate-logs", "--trail-arn", &arn, "--start-time", &start, "--verbose"];
@@ -1034,6 +1037,8 @@ fn validate_logs_proves_and_catches_tampering() {
     let ours = || {
         Command::new(common::Server::binary())
             .args(["validate-logs", "--trail-arn", &arn, "--start-time", &start, "--verbose", "--endpoint-url", &server.endpoint])
+            // Digests here cover seconds, not hours: nothing recent is left to a later digest.
+            .args(["--added-file-slack-secs", "0"])
             .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
             .env("AWS_REGION", common::REGION)
@@ -1054,7 +1059,9 @@ fn validate_logs_proves_and_catches_tampering() {
     std::io::Write::write_all(&mut gz, br#"{"Records":[]}"#).unwrap();
     std::fs::write(key_of(altered), gz.finish().unwrap()).unwrap();
     std::fs::remove_file(key_of(deleted)).unwrap();
-    let added = altered.replace(".json.gz", "").rsplit_once('_').map(|(head, _)| format!("{head}_ADDEDADDEDADDED1.json.gz")).unwrap();
+    // (A file named like a log file of the last minutes could still be listed by the
+    // next digest, so the added one is a stray object in the same day folder.)
+    let added = altered.rsplit_once('/').map(|(folder, _)| format!("{folder}/extra-records.json.gz")).unwrap();
     std::fs::copy(key_of(altered), key_of(&added)).unwrap();
 
     let out = aws.run_with_env(&stock, &s3_env);
