@@ -62,6 +62,12 @@ pub(crate) fn expired_token() -> AwsError {
 pub(crate) fn signature_error(e: sigv4::Error) -> AwsError {
     match e {
         sigv4::Error::Incomplete(m) => AwsError::new("AuthorizationHeaderMalformed", 400, m),
+        // S3 words the plain mismatch its own way; scope and header complaints stay as they are.
+        sigv4::Error::Mismatch(m) if m.starts_with("The request signature we calculated") => AwsError::new(
+            "SignatureDoesNotMatch",
+            403,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        ),
         sigv4::Error::Mismatch(m) => AwsError::new("SignatureDoesNotMatch", 403, m),
         // A presigned URL past its X-Amz-Expires.
         sigv4::Error::Expired(m) if m == "Request has expired" => AwsError::new("AccessDenied", 403, m),

@@ -291,7 +291,10 @@ fn presigned_urls_read_objects() {
     let tampered = if tampered == url { format!("{}1", &url[..url.len() - 1]) } else { tampered };
     let raw = common::http_get(&server.addr(), tampered.trim_start_matches(&server.endpoint)).unwrap();
     assert!(raw.starts_with("HTTP/1.1 403"), "{raw}");
-    assert!(raw.contains("<Code>SignatureDoesNotMatch</Code>"), "{raw}");
+    assert!(
+        raw.contains("<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message>"),
+        "{raw}"
+    );
 
     // No signature at all: S3's AccessDenied.
     let raw = common::http_get(&server.addr(), "/shared/a%20dir/report%2B1.txt").unwrap();
