@@ -78,10 +78,17 @@ pub async fn serve(
     let keys = Arc::new(trail::keys::SigningKeys::load_or_create(&store, now).await?);
     let buckets = Arc::new(trail::buckets::Buckets::new(config.bucket_dir.clone(), config.trail.remote_buckets.clone(), store.clone()));
     let topics = config.trail.delivery.topics.clone();
-    let cloudtrail =
-        Arc::new(trail::CloudTrailService::new(store.clone(), buckets.clone(), config.identities.clone(), recorder.clone(), keys.clone(), topics));
+    let cloudtrail = Arc::new(trail::CloudTrailService::new(
+        store.clone(),
+        buckets.clone(),
+        config.identities.clone(),
+        recorder.clone(),
+        keys.clone(),
+        topics,
+    ));
     let identities = config.identities.clone();
-    let pipeline = Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, s3, cloudtrail], recorder.clone()));
+    let pipeline =
+        Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, s3, cloudtrail], recorder.clone()));
     let delivery =
         Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
     let delivering = delivery.clone().spawn();

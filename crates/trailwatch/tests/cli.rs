@@ -998,7 +998,15 @@ fn validate_logs_proves_and_catches_tampering() {
     aws.ok(&["s3api", "create-bucket", "--bucket", "validated-bucket"]);
     let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(2);
     let start = start.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let trail = aws.ok(&["cloudtrail", "create-trail", "--name", "validated", "--s3-bucket-name", "validated-bucket", "--enable-log-file-validation"]);
+    let trail = aws.ok(&[
+        "cloudtrail",
+        "create-trail",
+        "--name",
+        "validated",
+        "--s3-bucket-name",
+        "validated-bucket",
+        "--enable-log-file-validation",
+    ]);
     let arn = trail["TrailARN"].as_str().unwrap().to_owned();
     aws.ok(&["cloudtrail", "start-logging", "--name", "validated"]);
     for i in 0..3 {
