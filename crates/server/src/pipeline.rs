@@ -460,19 +460,6 @@ fn now_millis() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions() {
-        assert!(valid_region("us-east-1"));
-        assert!(valid_region("us-gov-west-1"));
-        assert!(!valid_region("nowhere"));
-        assert!(!valid_region("US-EAST-1"));
-    }
-}
-
 #[async_trait::async_trait]
 impl trail::Dispatch for Pipeline {
     async fn call_as(
@@ -486,3 +473,17 @@ impl trail::Dispatch for Pipeline {
         Pipeline::call_as(self, caller, region, signing_name, operation, input).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        assert!(valid_region("us-east-1"));
+        assert!(valid_region("us-gov-west-1"));
+        assert!(!valid_region("nowhere"));
+        assert!(!valid_region("US-EAST-1"));
+    }
+}
+

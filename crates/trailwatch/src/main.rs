@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Checks a trail's digest and log files, as `aws cloudtrail validate-logs`.
     ValidateLogs(validate_logs::ValidateLogsArgs),
 }
@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
             // Decoding, compaction and file I/O run on blocking threads; a bounded pool
             // keeps their buffers (and the allocator arenas behind them) bounded too.
             let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
-            runtime.block_on(serve(args))
+            runtime.block_on(serve(*args))
         }
         Command::ValidateLogs(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

@@ -444,7 +444,10 @@ async fn events_recorded_before_a_crash_are_delivered_exactly_once() {
 
 /// A notification endpoint that refuses its first request and accepts the rest,
 /// keeping every body it was sent.
-fn notification_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(u16, Value)>>>) {
+/// Each request the endpoint answered: its status and its JSON body.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u16, Value)>>>;
+
+fn notification_endpoint() -> (String, Seen) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
