@@ -101,32 +101,37 @@ pub struct EventQuery {
     pub limit: i64,
 }
 
+/// Rows per INSERT statement (12 parameters each, well under SQLite's limit).
+const INSERT_ROWS: usize = 400;
+
 const EVENT_COLUMNS: &str =
     "seq, region, event_time, event_id, event_name, event_source, read_only, management, username, access_key_id, resources, body";
 
 impl Store {
-    /// Stores recorded events in one transaction, in the given order.
+    /// Stores recorded events in one transaction, in the given order. Rows go in
+    /// multi-row statements: per-statement overhead, not SQLite, bounds single inserts.
     pub async fn insert_trail_events(&self, events: &[NewTrailEvent]) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
-        for e in events {
-            sqlx::query(
+        for chunk in events.chunks(INSERT_ROWS) {
+            let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO trail_events (account_id, region, event_time, event_id, event_name, event_source, read_only, \
-                 management, username, access_key_id, resources, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&e.account_id)
-            .bind(&e.region)
-            .bind(e.event_time)
-            .bind(&e.event_id)
-            .bind(&e.event_name)
-            .bind(&e.event_source)
-            .bind(e.read_only)
-            .bind(e.management)
-            .bind(&e.username)
-            .bind(&e.access_key_id)
-            .bind(&e.resources)
-            .bind(&e.body)
-            .execute(&mut *tx)
-            .await?;
+                 management, username, access_key_id, resources, body) ",
+            );
+            insert.push_values(chunk, |mut row, e| {
+                row.push_bind(&e.account_id)
+                    .push_bind(&e.region)
+                    .push_bind(e.event_time)
+                    .push_bind(&e.event_id)
+                    .push_bind(&e.event_name)
+                    .push_bind(&e.event_source)
+                    .push_bind(e.read_only)
+                    .push_bind(e.management)
+                    .push_bind(&e.username)
+                    .push_bind(&e.access_key_id)
+                    .push_bind(&e.resources)
+                    .push_bind(&e.body);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
