@@ -486,4 +486,3 @@ mod tests {
         assert!(!valid_region("US-EAST-1"));
     }
 }
-

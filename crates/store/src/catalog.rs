@@ -140,7 +140,7 @@ impl Store {
     /// Creates a log group with a fresh data key; `AlreadyExists` if the name is taken.
     pub async fn create_log_group(&self, g: &NewLogGroup) -> Result<LogGroup, StoreError> {
         let (_, wrapped) = self.master.new_data_key();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO log_groups (account_id, region, name, creation_time, kms_key_id, log_group_class, deletion_protection, data_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
@@ -201,7 +201,7 @@ impl Store {
     /// with the data key at once (they can no longer be decrypted) and from the object
     /// store when maintenance removes the dead segments.
     pub async fn delete_log_group(&self, group: &LogGroup) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM blocks WHERE group_id = ?").bind(group.id).execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM log_groups WHERE id = ?").bind(group.id).execute(&mut *tx).await?;
         if deleted.rows_affected() == 0 {
@@ -230,7 +230,7 @@ impl Store {
 
     /// Adds or overwrites tags.
     pub async fn put_tags(&self, group_id: i64, tags: &BTreeMap<String, String>) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (k, v) in tags {
             sqlx::query("INSERT INTO log_group_tags (group_id, key, value) VALUES (?, ?, ?) ON CONFLICT (group_id, key) DO UPDATE SET value = excluded.value")
                 .bind(group_id)
@@ -245,7 +245,7 @@ impl Store {
 
     /// Removes tags by key; absent keys are ignored.
     pub async fn remove_tags(&self, group_id: i64, keys: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         for k in keys {
             sqlx::query("DELETE FROM log_group_tags WHERE group_id = ? AND key = ?").bind(group_id).bind(k).execute(&mut *tx).await?;
         }
@@ -324,7 +324,7 @@ impl Store {
 
     /// Deletes a stream and the index of its events; its bytes leave with compaction.
     pub async fn delete_log_stream(&self, stream: &LogStream) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         let stored: Option<i64> =
             sqlx::query_scalar("SELECT SUM(stored_bytes) FROM blocks WHERE stream_id = ?").bind(stream.id).fetch_one(&mut *tx).await?;
         sqlx::query("DELETE FROM blocks WHERE stream_id = ?").bind(stream.id).execute(&mut *tx).await?;

@@ -39,7 +39,7 @@ impl Store {
 
     /// Applies a change set in one transaction: all of it becomes durable, or none.
     pub async fn write_iam(&self, account_id: &str, writes: &[IamWrite]) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         for write in writes {
             match write {
                 IamWrite::Put(r) => {

@@ -171,7 +171,7 @@ async fn flush(store: &Arc<Store>, batch: Vec<Pending>) {
 /// Registers the segment and its blocks; returns the batch entries whose stream vanished.
 async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets: &[i64]) -> Result<Vec<usize>, StoreError> {
     let now = crate::maintenance::now_millis();
-    let mut tx = store.db.begin().await?;
+    let mut tx = store.write_tx().await?;
     let rows: i64 = batch.iter().map(|p| i64::from(p.count)).sum();
     let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 0, ?, ?, ?)")
         .bind(key)

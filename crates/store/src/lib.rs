@@ -138,6 +138,13 @@ impl Store {
         Ok(key)
     }
 
+    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred
+    /// transaction that reads first fails with SQLITE_BUSY, without waiting, when another
+    /// writer (the ingest committer, the trail recorder) commits before it writes.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.db.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Forgets a deleted group's data key.
     pub(crate) fn forget_group_key(&self, group_id: i64) {
         self.keys.lock().expect("key cache lock").remove(&group_id);

@@ -101,7 +101,7 @@ impl Store {
     /// Drops blocks wholly past their group's retention; straddling blocks are left to
     /// compaction, which rewrites them without the expired events.
     async fn apply_retention(&self, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         let expired = "SELECT b.id FROM blocks b JOIN log_groups g ON g.id = b.group_id WHERE g.retention_days IS NOT NULL AND b.max_ts < ? - g.retention_days * 86400000";
         let ids: Vec<i64> = sqlx::query_scalar(expired).bind(now).fetch_all(&mut *tx).await?;
         if ids.is_empty() {
@@ -209,7 +209,7 @@ impl Store {
         if !streams.is_empty() {
             self.objects.put(&ObjectPath::from(object_key), PutPayload::from(sealed)).await?;
         }
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut removed_stored = 0i64;
         for b in inputs {
             let deleted: Option<i64> = sqlx::query_scalar(

@@ -111,7 +111,7 @@ impl Store {
     /// Stores recorded events in one transaction, in the given order. Rows go in
     /// multi-row statements: per-statement overhead, not SQLite, bounds single inserts.
     pub async fn insert_trail_events(&self, events: &[NewTrailEvent]) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in events.chunks(INSERT_ROWS) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO trail_events (account_id, region, event_time, event_id, event_name, event_source, read_only, \
@@ -224,7 +224,7 @@ impl Store {
 
     /// Deletes a trail document and its delivery state (delivered files stay in the bucket).
     pub async fn delete_trail(&self, account_id: &str, home_region: &str, name: &str, arn: &str) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM trails WHERE account_id = ? AND home_region = ? AND name = ?")
             .bind(account_id)
             .bind(home_region)
@@ -295,7 +295,7 @@ impl Store {
         notifications: &[(String, String)],
         cursor: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         for f in files {
             sqlx::query(
                 "INSERT INTO trail_files (trail_arn, region, bucket, key, sha256, oldest_event, newest_event, delivered_at) \
@@ -366,7 +366,7 @@ impl Store {
         digest: &DigestLink,
         files: &[String],
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO trail_digests (trail_arn, region, bucket, key, sha256, signature, end_time) VALUES (?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (trail_arn, region) DO UPDATE SET bucket = excluded.bucket, key = excluded.key, sha256 = excluded.sha256, \
