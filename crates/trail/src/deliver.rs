@@ -131,9 +131,9 @@ impl Delivery {
             }
         };
         for trail in &trails {
-            self.deliver_files(trail).await;
+            self.drive(trail, "s3", || self.deliver_file_batch(trail)).await;
             if trail.cwl_group_arn.is_some() && trail.cwl_role_arn.is_some() {
-                self.deliver_logs(trail).await;
+                self.drive(trail, "logs", || self.deliver_logs_batch(trail)).await;
             }
             if trail.log_file_validation && trail.logging {
                 self.deliver_digests(trail).await;
@@ -163,19 +163,25 @@ impl Delivery {
         Ok(Some((selected, last)))
     }
 
-    async fn deliver_files(&self, trail: &Trail) {
+    /// Runs a sink's delivery steps until one finds nothing new or fails, recording the
+    /// outcome of each for GetTrailStatus; a failure is retried on the next round.
+    async fn drive<F, Fut>(&self, trail: &Trail, sink: &str, mut step: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool, String>>,
+    {
         let arn = trail.arn();
         loop {
-            let result = self.deliver_file_batch(trail).await;
+            let result = step().await;
             let now = now_millis();
             match result {
                 Ok(false) => return,
                 Ok(true) => {
-                    let _ = self.store.set_trail_status(&arn, "s3", now, None).await;
+                    let _ = self.store.set_trail_status(&arn, sink, now, None).await;
                 }
                 Err(e) => {
-                    tracing::warn!(trail = %arn, error = %e, "log file delivery failed; will retry");
-                    let _ = self.store.set_trail_status(&arn, "s3", now, Some(&e)).await;
+                    tracing::warn!(trail = %arn, sink, error = %e, "trail delivery failed; will retry");
+                    let _ = self.store.set_trail_status(&arn, sink, now, Some(&e)).await;
                     return;
                 }
             }
@@ -213,25 +219,6 @@ impl Delivery {
             metrics::counter!("trailwatch_trail_files_delivered_total").increment(files.len() as u64);
         }
         Ok(true)
-    }
-
-    async fn deliver_logs(&self, trail: &Trail) {
-        let arn = trail.arn();
-        loop {
-            let result = self.deliver_logs_batch(trail).await;
-            let now = now_millis();
-            match result {
-                Ok(false) => return,
-                Ok(true) => {
-                    let _ = self.store.set_trail_status(&arn, "logs", now, None).await;
-                }
-                Err(e) => {
-                    tracing::warn!(trail = %arn, error = %e, "CloudWatch Logs delivery failed; will retry");
-                    let _ = self.store.set_trail_status(&arn, "logs", now, Some(&e)).await;
-                    return;
-                }
-            }
-        }
     }
 
     /// Sends one batch of events to the trail's log group as its role.

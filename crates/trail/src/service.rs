@@ -223,25 +223,7 @@ impl CloudTrailService {
                 format!("User: {} already has {MAX_TRAILS_PER_REGION} trails in {}.", ctx.account_id, ctx.region),
             ));
         }
-        let mut trail = Trail {
-            name: name.to_owned(),
-            account_id: ctx.account_id.clone(),
-            home_region: ctx.region.clone(),
-            s3_bucket: String::new(),
-            s3_key_prefix: None,
-            sns_topic_name: None,
-            include_global_service_events: true,
-            is_multi_region: false,
-            log_file_validation: false,
-            cwl_group_arn: None,
-            cwl_role_arn: None,
-            logging: false,
-            started_at: None,
-            stopped_at: None,
-            event_selectors: None,
-            advanced_event_selectors: None,
-            tags: BTreeMap::new(),
-        };
+        let mut trail = Trail::new(name, &ctx.account_id, &ctx.region, "");
         if let Some(tags) = input.get("TagsList").and_then(Value::as_array) {
             add_tags(&mut trail, tags)?;
         }

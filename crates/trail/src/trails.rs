@@ -51,6 +51,30 @@ pub struct Trail {
 }
 
 impl Trail {
+    /// A new trail with CloudTrail's defaults: global events included, one region, not
+    /// logging, no validation, the default selectors.
+    pub fn new(name: &str, account_id: &str, home_region: &str, s3_bucket: &str) -> Self {
+        Trail {
+            name: name.to_owned(),
+            account_id: account_id.to_owned(),
+            home_region: home_region.to_owned(),
+            s3_bucket: s3_bucket.to_owned(),
+            s3_key_prefix: None,
+            sns_topic_name: None,
+            include_global_service_events: true,
+            is_multi_region: false,
+            log_file_validation: false,
+            cwl_group_arn: None,
+            cwl_role_arn: None,
+            logging: false,
+            started_at: None,
+            stopped_at: None,
+            event_selectors: None,
+            advanced_event_selectors: None,
+            tags: BTreeMap::new(),
+        }
+    }
+
     /// `arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME`.
     pub fn arn(&self) -> String {
         format!("arn:aws:cloudtrail:{}:{}:trail/{}", self.home_region, self.account_id, self.name)
@@ -239,25 +263,9 @@ mod tests {
     }
 
     fn trail() -> Trail {
-        Trail {
-            name: "t".into(),
-            account_id: "123456789012".into(),
-            home_region: "us-east-1".into(),
-            s3_bucket: "b".into(),
-            s3_key_prefix: None,
-            sns_topic_name: None,
-            include_global_service_events: true,
-            is_multi_region: false,
-            log_file_validation: false,
-            cwl_group_arn: None,
-            cwl_role_arn: None,
-            logging: true,
-            started_at: None,
-            stopped_at: None,
-            event_selectors: None,
-            advanced_event_selectors: None,
-            tags: BTreeMap::new(),
-        }
+        let mut t = Trail::new("t", "123456789012", "us-east-1", "b");
+        t.logging = true;
+        t
     }
 
     #[test]
