@@ -24,15 +24,28 @@ struct Cli {
 enum Command {
     /// Runs the server.
     Serve(Box<config::ServeArgs>),
+    /// Follows log files and ships them to CloudWatch Logs (trailwatch or AWS).
+    Agent(AgentArgs),
     /// Checks a trail's digest and log files, as `aws cloudtrail validate-logs`.
     ValidateLogs(validate_logs::ValidateLogsArgs),
+}
+
+/// `trailwatch agent`.
+#[derive(clap::Args)]
+struct AgentArgs {
+    /// The TOML configuration: `[agent]` settings and one `[[source]]` per file glob.
+    #[arg(long, env = "TRAILWATCH_AGENT_CONFIG")]
+    config: std::path::PathBuf,
+    /// Ship what the files hold now, then exit.
+    #[arg(long)]
+    once: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
     let cli = Cli::parse();
     // The server logs its work; a client command shows only its own output.
-    let default_filter = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default_filter = if matches!(cli.command, Command::Serve(_) | Command::Agent(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRAILWATCH_LOG")
@@ -46,6 +59,14 @@ fn main() -> anyhow::Result<()> {
             // keeps their buffers (and the allocator arenas behind them) bounded too.
             let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
             runtime.block_on(serve(*args))
+        }
+        Command::Agent(args) => {
+            let config = agent::config::Config::load(&args.config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            runtime.block_on(async {
+                let sink = std::sync::Arc::new(agent::sink::CloudWatchSink::new(agent::sink::client(&config.agent).await));
+                agent::run(config, sink, args.once, shutdown_signal()).await
+            })
         }
         Command::ValidateLogs(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

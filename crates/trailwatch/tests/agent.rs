@@ -1,0 +1,350 @@
+//! `trailwatch agent` against a real `trailwatch serve`: files appended, renamed and
+//! recreated, copy-truncated, a glob gaining files, and the agent killed with SIGKILL at
+//! random moments while a writer appends and rotates. Each time the stream must hold
+//! every line written, exactly once and in order.
+
+mod common;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{ACCESS_KEY, REGION, SECRET_KEY, Server, fresh_dir};
+
+/// An agent process and its files.
+struct Agent {
+    dir: PathBuf,
+    config: PathBuf,
+    child: Option<Child>,
+    runs: usize,
+}
+
+impl Agent {
+    /// Writes a configuration for `server` with the given `[[source]]` tables (and extra `[agent]` lines).
+    fn new(server: &Server, dir: &Path, agent_extra: &str, sources: &str) -> Agent {
+        let config = dir.join("agent.toml");
+        let text = format!(
+            "[agent]\nstate_dir = \"{}\"\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\ninstance_id = \"i-0123456789abcdef0\"\nstatus_interval_secs = 0\nrotate_wait_ms = 300\n{agent_extra}\n{sources}",
+            dir.join("state").display(),
+            server.endpoint
+        );
+        std::fs::write(&config, text).unwrap();
+        Agent { dir: dir.to_owned(), config, child: None, runs: 0 }
+    }
+
+    fn command(&mut self) -> Command {
+        self.runs += 1;
+        let log = File::create(self.dir.join(format!("agent-{}.log", self.runs))).unwrap();
+        let mut cmd = Command::new(Server::binary());
+        cmd.arg("agent")
+            .arg("--config")
+            .arg(&self.config)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TRAILWATCH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log);
+        cmd
+    }
+
+    fn start(&mut self) {
+        assert!(self.child.is_none());
+        self.child = Some(self.command().spawn().expect("start the agent"));
+    }
+
+    fn sigkill(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        child.wait().unwrap()
+    }
+
+    /// `trailwatch agent --once`, to completion.
+    fn once(&mut self) {
+        let status = self.command().arg("--once").status().unwrap();
+        assert!(status.success(), "agent --once failed: {}", self.last_log());
+    }
+
+    fn last_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("agent-{}.log", self.runs))).unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Every message in a stream, oldest first (empty while the stream does not exist).
+fn stream_messages(server: &Server, group: &str, stream: &str) -> Vec<String> {
+    let client = server.logs();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = match client
+                .get_log_events()
+                .log_group_name(group)
+                .log_stream_name(stream)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => return out,
+                Err(e) => panic!("GetLogEvents: {e:?}"),
+            };
+            out.extend(page.events().iter().map(|e| e.message().unwrap_or_default().to_owned()));
+            let next = page.next_forward_token().map(str::to_owned);
+            if next.is_none() || next == token {
+                return out;
+            }
+            token = next;
+        }
+    })
+}
+
+/// Waits until the stream holds at least `n` events, then returns them all.
+fn wait_for(server: &Server, group: &str, stream: &str, n: usize, agent: &Agent) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = stream_messages(server, group, stream);
+        if got.len() >= n || Instant::now() > deadline {
+            assert!(got.len() >= n, "stream {stream} has {} of {n} events; agent log:\n{}", got.len(), agent.last_log());
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn append(path: &Path, lines: impl IntoIterator<Item = String>) {
+    let mut f = OpenOptions::new().create(true).append(true).open(path).unwrap();
+    for line in lines {
+        f.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+}
+
+fn lines(tag: &str, range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("{tag} line {i:06} some payload to make the line longer")).collect()
+}
+
+fn assert_exactly(got: &[String], want: &[String]) {
+    if got != want {
+        let first_diff = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        panic!(
+            "stream differs from what was written: {} events, {} written; first difference at {first_diff}: got {:?}, want {:?}",
+            got.len(),
+            want.len(),
+            got.get(first_diff),
+            want.get(first_diff)
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn appended_renamed_and_recreated_files_arrive_once_in_order() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-rename");
+    let log = dir.join("app.log");
+    append(&log, lines("a", 0..100));
+    let port = free_port();
+    let sources =
+        format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/rename\"\nlog_stream = \"{{instance_id}}-{{file_name}}\"\n", log.display());
+    let mut agent = Agent::new(&server, &dir, &format!("metrics_listen = \"127.0.0.1:{port}\""), &sources);
+    agent.start();
+    let stream = "i-0123456789abcdef0-app.log";
+    wait_for(&server, "/app/rename", stream, 100, &agent);
+    append(&log, lines("a", 100..200));
+    // Create-and-move rotation, twice, with lines written on both sides.
+    std::fs::rename(&log, dir.join("app.log.1")).unwrap();
+    append(&dir.join("app.log.1"), lines("a", 200..210));
+    append(&log, lines("a", 210..300));
+    wait_for(&server, "/app/rename", stream, 300, &agent);
+    std::fs::rename(dir.join("app.log.1"), dir.join("app.log.2")).unwrap();
+    std::fs::rename(&log, dir.join("app.log.1")).unwrap();
+    append(&log, lines("a", 300..400));
+    let got = wait_for(&server, "/app/rename", stream, 400, &agent);
+    assert_exactly(&got, &lines("a", 0..400));
+
+    let metrics = common::http_get(&format!("127.0.0.1:{port}"), "/metrics").unwrap();
+    assert!(metrics.contains("trailwatch_agent_events_sent_total 400"), "{metrics}");
+    assert!(metrics.contains(&format!("trailwatch_agent_file_bytes_behind{{path=\"{}\"", log.display())), "{metrics}");
+    let status = agent.stop();
+    assert!(status.success(), "SIGTERM ends the agent cleanly: {status}");
+    // Restarted, it sends nothing again.
+    agent.once();
+    assert_exactly(&stream_messages(&server, "/app/rename", stream), &lines("a", 0..400));
+}
+
+#[test]
+fn copy_truncated_files_arrive_once_in_order() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-copytruncate");
+    let log = dir.join("app.log");
+    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/copytruncate\"\nlog_stream = \"s\"\n", log.display());
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    // The writer keeps its descriptor open in append mode, as logrotate's copytruncate expects.
+    let mut writer = OpenOptions::new().create(true).append(true).open(&log).unwrap();
+    let mut write = |range: std::ops::Range<usize>| {
+        for l in lines("c", range) {
+            writer.write_all(format!("{l}\n").as_bytes()).unwrap();
+        }
+    };
+    write(0..100);
+    agent.start();
+    wait_for(&server, "/app/copytruncate", "s", 50, &agent);
+    write(100..150);
+    // logrotate's copytruncate: copy, then truncate in place while the writer carries on.
+    // The second time the writer gets further than before the truncation, so only the
+    // fingerprint (not the size) shows the file was replaced.
+    let mut next = 150;
+    for (round, count) in [(1, 50), (2, 150), (3, 50)] {
+        std::fs::copy(&log, dir.join(format!("app.log.{round}"))).unwrap();
+        OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+        write(next..next + count);
+        next += count;
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let got = wait_for(&server, "/app/copytruncate", "s", next, &agent);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_exactly(&stream_messages(&server, "/app/copytruncate", "s"), &lines("c", 0..next));
+    assert_eq!(got.len(), next);
+    assert!(agent.last_log().contains("file truncated; finishing it from its copy"));
+}
+
+#[test]
+fn a_glob_gaining_files_ships_each_to_its_stream() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-glob");
+    append(&dir.join("a.log"), lines("a", 0..20));
+    append(&dir.join("ignored.txt"), lines("x", 0..5));
+    let sources = format!(
+        "[[source]]\npath = \"{}/*.log\"\nlog_group = \"/app/glob\"\nlog_stream = \"{{hostname}}/{{file_name}}\"\nretention_in_days = 7\n",
+        dir.display()
+    );
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    agent.start();
+    let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap().trim().to_owned();
+    wait_for(&server, "/app/glob", &format!("{host}/a.log"), 20, &agent);
+    append(&dir.join("b.log"), lines("b", 0..30));
+    std::thread::sleep(Duration::from_millis(300));
+    append(&dir.join("c.log"), lines("c", 0..40));
+    append(&dir.join("a.log"), lines("a", 20..25));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/b.log"), 30, &agent), &lines("b", 0..30));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/c.log"), 40, &agent), &lines("c", 0..40));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/a.log"), 25, &agent), &lines("a", 0..25));
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let groups = rt.block_on(server.logs().describe_log_groups().log_group_name_prefix("/app/glob").send()).unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(7), "the group the agent created has the retention asked for");
+    assert!(stream_messages(&server, "/app/glob", &format!("{host}/ignored.txt")).is_empty());
+}
+
+/// A small deterministic generator, so a failing run can be repeated from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Writes `records` for a few seconds, rotating like MariaDB's server_audit (`.N-1` to
+/// `.N` down to the live file to `.1`), while the agent is killed and restarted at random.
+fn survive_sigkill(tag: &str, record: fn(usize) -> String, source_extra: &str) {
+    let server = Server::start();
+    let dir = fresh_dir(tag);
+    let log = dir.join("server_audit.log");
+    let sources = format!(
+        "[[source]]\npath = \"{}*\"\nlog_group = \"/aws/rds/cluster/c1/audit\"\nlog_stream = \"db-1\"\nbuffer_duration_ms = 50\nbatch_count = 37\n{source_extra}\n",
+        log.display()
+    );
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    eprintln!("{tag}: seed {seed}");
+    let writer_log = log.clone();
+    let writer = std::thread::spawn(move || {
+        let mut rng = Rng(seed.rotate_left(17) | 1);
+        let mut written = Vec::new();
+        let mut rotations = 0;
+        let until = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < until {
+            let n = 20 + rng.below(200) as usize;
+            let batch: Vec<String> = (written.len()..written.len() + n).map(record).collect();
+            append(&writer_log, batch.iter().cloned());
+            written.extend(batch);
+            if rng.below(3) == 0 {
+                rotate(&writer_log, &mut rotations);
+            }
+            std::thread::sleep(Duration::from_millis(rng.below(60)));
+        }
+        written
+    });
+    let mut rng = Rng(seed);
+    let mut kills = 0;
+    while !writer.is_finished() {
+        agent.start();
+        std::thread::sleep(Duration::from_millis(100 + rng.below(900)));
+        agent.sigkill();
+        kills += 1;
+    }
+    let written = writer.join().unwrap();
+    agent.once();
+    let got = stream_messages(&server, "/aws/rds/cluster/c1/audit", "db-1");
+    eprintln!("{tag}: {} records written, {kills} kills", written.len());
+    assert!(kills >= 5);
+    assert_exactly(&got, &written);
+}
+
+/// Shifts `x.N` to `x.N+1`, then the live file to `x.1`.
+fn rotate(live: &Path, rotations: &mut usize) {
+    for n in (1..=*rotations).rev() {
+        std::fs::rename(format!("{}.{n}", live.display()), format!("{}.{}", live.display(), n + 1)).unwrap();
+    }
+    std::fs::rename(live, format!("{}.1", live.display())).unwrap();
+    *rotations += 1;
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice() {
+    survive_sigkill("agent-sigkill", |i| format!("line {i:07} {}", "x".repeat(i % 97)), "");
+}
+
+#[test]
+fn sigkill_with_multi_line_audit_records_keeps_each_record_whole() {
+    // A MariaDB server_audit record whose query text holds raw newlines.
+    fn record(i: usize) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let stamp =
+            format!("{:04}{:02}{:02} {:02}:{:02}:{:02}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second());
+        format!("{stamp},db-1,admin,10.0.0.5,42,{i},QUERY,shop,'SELECT *\n  FROM orders\n  WHERE id = {i}',0")
+    }
+    survive_sigkill(
+        "agent-sigkill-multiline",
+        record,
+        "timestamp_format = \"%Y%m%d %H:%M:%S\"\ntimezone = \"UTC\"\nmulti_line_start_pattern = \"{timestamp_format}\"\nmulti_line_flush_ms = 200",
+    );
+}
