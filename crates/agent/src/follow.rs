@@ -360,7 +360,7 @@ impl Follower {
                     tracing::warn!(error = %e, "cannot tell whether the batch in flight at the last stop was stored; sending it again");
                     break None;
                 }
-                Err(SinkError::Retry(e)) => {
+                Err(SinkError::Retry(e) | SinkError::Unanswered(e)) => {
                     failures += 1;
                     if e.starts_with("AccessDenied") || self.cx.max_failures.is_some_and(|m| failures >= m) {
                         tracing::warn!(error = %e, "cannot tell whether the batch in flight at the last stop was stored; sending it again");
@@ -371,13 +371,7 @@ impl Follower {
                 }
             }
         };
-        let delivered = stored.is_some_and(|stored| {
-            let mut have: HashMap<&str, usize> = HashMap::new();
-            for m in &stored {
-                *have.entry(m.as_str()).or_default() += 1;
-            }
-            events.iter().any(|e| have.get(e.message.as_str()).is_some_and(|&n| n > 0))
-        });
+        let delivered = stored.is_some_and(|stored| crate::ship::holds_any(&stored, &events));
         tracing::info!(path = %path.display(), events = events.len(), delivered, "settled the batch in flight at the last stop");
         Ok(if delivered { inflight.to } else { inflight.from })
     }

@@ -10,7 +10,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::assemble::Event;
+use crate::assemble::{Event, Position};
 use crate::checkpoint::{Checkpoints, Inflight};
 use crate::config::EVENT_OVERHEAD;
 use crate::metrics::Metrics;
@@ -192,8 +192,10 @@ impl Shipper {
             min_timestamp: batch.iter().map(|e| e.timestamp).min().unwrap_or_default(),
             max_timestamp: batch.iter().map(|e| e.timestamp).max().unwrap_or_default(),
         };
-        self.checkpoints.begin(key, inflight);
+        self.checkpoints.begin(key, inflight.clone());
         let mut failures = 0u32;
+        // The last attempt got no answer, so the batch may be stored already.
+        let mut unsure = false;
         loop {
             if failures > 0 {
                 self.metrics.add(&self.metrics.retries, 1);
@@ -205,6 +207,21 @@ impl Shipper {
                 failures += 1;
                 continue;
             }
+            if unsure {
+                match self.stored(batch, &inflight).await {
+                    Ok(true) => {
+                        tracing::info!(log_group = %self.dest.log_group, log_stream = %self.dest.log_stream, "an unanswered batch was stored after all");
+                        self.acknowledged(key, batch, to, 0);
+                        return Ok(Sent::Done);
+                    }
+                    Ok(false) => unsure = false,
+                    Err(e) => {
+                        failures += 1;
+                        tracing::warn!(error = %e, attempt = failures, "cannot yet tell whether an unanswered batch was stored; will retry");
+                        continue;
+                    }
+                }
+            }
             let outcome = match self.stream_ready {
                 true => self.sink.put(&self.dest.log_group, &self.dest.log_stream, batch).await,
                 false => self.create_stream().await.map(|_| Default::default()),
@@ -215,16 +232,11 @@ impl Shipper {
                     continue;
                 }
                 Ok(refused) => {
-                    let bytes: usize = batch.iter().map(|e| e.message.len()).sum();
                     let refused = refused.count(batch.len());
                     if refused > 0 {
                         tracing::warn!(log_group = %self.dest.log_group, log_stream = %self.dest.log_stream, refused, "events too old, too new or past retention were refused");
                     }
-                    self.metrics.add(&self.metrics.events_refused, refused as u64);
-                    self.metrics.add(&self.metrics.events_sent, (batch.len() - refused) as u64);
-                    self.metrics.add(&self.metrics.bytes_sent, bytes as u64);
-                    self.metrics.add(&self.metrics.batches_sent, 1);
-                    self.checkpoints.ack(key, to);
+                    self.acknowledged(key, batch, to, refused);
                     return Ok(Sent::Done);
                 }
                 Err(SinkError::Missing(reason)) if self.stream_ready => {
@@ -233,6 +245,7 @@ impl Shipper {
                 }
                 Err(SinkError::Rejected(reason)) if self.stream_ready => return Ok(Sent::Rejected(reason)),
                 Err(e) => {
+                    unsure = matches!(e, SinkError::Unanswered(_)) && self.stream_ready;
                     failures += 1;
                     self.metrics.add(&self.metrics.send_errors, 1);
                     tracing::warn!(error = %e, attempt = failures, log_group = %self.dest.log_group, log_stream = %self.dest.log_stream, "sending failed; will retry");
@@ -248,6 +261,23 @@ impl Shipper {
         }
     }
 
+    fn acknowledged(&self, key: u64, batch: &[Event], to: Position, refused: usize) {
+        let bytes: usize = batch.iter().map(|e| e.message.len()).sum();
+        self.metrics.add(&self.metrics.events_refused, refused as u64);
+        self.metrics.add(&self.metrics.events_sent, (batch.len() - refused) as u64);
+        self.metrics.add(&self.metrics.bytes_sent, bytes as u64);
+        self.metrics.add(&self.metrics.batches_sent, 1);
+        self.checkpoints.ack(key, to);
+    }
+
+    /// Whether the stream holds any of `batch` (PutLogEvents stores a batch whole or not
+    /// at all), looked up over the batch's time range.
+    async fn stored(&self, batch: &[Event], inflight: &Inflight) -> Result<bool, SinkError> {
+        let stored =
+            self.sink.messages_between(&self.dest.log_group, &self.dest.log_stream, inflight.min_timestamp, inflight.max_timestamp).await?;
+        Ok(holds_any(&stored, batch))
+    }
+
     async fn create_stream(&self) -> Result<(), SinkError> {
         self.sink.ensure_stream(&self.dest.log_group, &self.dest.log_stream, self.dest.retention_in_days).await
     }
@@ -261,6 +291,15 @@ impl Shipper {
 enum Sent {
     Done,
     Rejected(String),
+}
+
+/// Whether any of `batch` is among the `stored` messages. PutLogEvents stores a batch
+/// whole or not at all, so one is enough. (A batch whose every message the stream
+/// already held from before would be taken as stored: a file repeating itself line for
+/// line within the same time range.)
+pub(crate) fn holds_any(stored: &[String], batch: &[Event]) -> bool {
+    let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    batch.iter().any(|e| stored.contains(e.message.as_str()))
 }
 
 /// Exponential backoff with full jitter: a random wait up to 100 ms × 2^(n-1), capped at 30 s.

@@ -12,9 +12,14 @@ use crate::assemble::Event;
 /// Why a call to the log service failed, by what the shipper should do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    /// Throttled, unreachable, timed out, a server error, or credentials not (yet) valid: try again later.
+    /// Throttled, a server error, or credentials not (yet) valid: the call was not
+    /// carried out; try again later.
     #[error("{0}")]
     Retry(String),
+    /// No answer: unreachable, timed out, or the connection dropped. The call may or may
+    /// not have been carried out; try again later, after finding out which.
+    #[error("{0}")]
+    Unanswered(String),
     /// The log group or stream does not exist (any more): create it and try again.
     #[error("{0}")]
     Missing(String),
@@ -68,7 +73,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 ) -> SinkError {
     let (code, message) = match &err {
         SdkError::ServiceError(e) => (e.err().code().unwrap_or("").to_owned(), e.err().message().unwrap_or("").to_owned()),
-        other => return SinkError::Retry(format!("{}", aws_smithy_types::error::display::DisplayErrorContext(other))),
+        other => return SinkError::Unanswered(format!("{}", aws_smithy_types::error::display::DisplayErrorContext(other))),
     };
     let text = format!("{code}: {message}");
     match code.as_str() {

@@ -348,3 +348,75 @@ fn sigkill_with_multi_line_audit_records_keeps_each_record_whole() {
         "timestamp_format = \"%Y%m%d %H:%M:%S\"\ntimezone = \"UTC\"\nmulti_line_start_pattern = \"{timestamp_format}\"\nmulti_line_flush_ms = 200",
     );
 }
+
+#[test]
+fn a_file_deleted_while_open_is_read_to_its_end() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-deleted");
+    let log = dir.join("app.log");
+    append(&log, lines("d", 0..50));
+    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/deleted\"\nlog_stream = \"s\"\n", log.display());
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    agent.start();
+    wait_for(&server, "/app/deleted", "s", 50, &agent);
+    // Lines the agent has not read yet, then the file is gone: its descriptor still reads them.
+    append(&log, lines("d", 50..100));
+    std::fs::remove_file(&log).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    append(&log, lines("d", 100..120));
+    assert_exactly(&wait_for(&server, "/app/deleted", "s", 120, &agent), &lines("d", 0..120));
+}
+
+#[test]
+fn an_unreachable_endpoint_delays_lines_but_loses_and_repeats_none() {
+    let mut server = Server::start();
+    let dir = fresh_dir("agent-unreachable");
+    let log = dir.join("app.log");
+    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/unreachable\"\nlog_stream = \"s\"\n", log.display());
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    agent.start();
+    append(&log, lines("u", 0..50));
+    wait_for(&server, "/app/unreachable", "s", 50, &agent);
+    // The server dies while lines keep coming (possibly with a batch on the wire), and
+    // comes back a few seconds later on the same address.
+    append(&log, lines("u", 50..100));
+    server.kill();
+    append(&log, lines("u", 100..200));
+    std::thread::sleep(Duration::from_secs(3));
+    server.restart();
+    append(&log, lines("u", 200..250));
+    let got = wait_for(&server, "/app/unreachable", "s", 250, &agent);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_exactly(&stream_messages(&server, "/app/unreachable", "s"), &lines("u", 0..250));
+    assert_eq!(got.len(), 250);
+    assert!(agent.last_log().contains("sending failed; will retry"), "{}", agent.last_log());
+}
+
+#[test]
+fn refused_and_oversized_events_are_counted_and_not_retried() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-refused");
+    let log = dir.join("app.log");
+    let now = time::OffsetDateTime::now_utc();
+    let stamp =
+        format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second());
+    let big = format!("{stamp} big {}", "y".repeat(5000));
+    append(&log, ["2020-01-01 00:00:00 far too old".to_owned(), big.clone(), format!("{stamp} after")]);
+    let port = free_port();
+    let sources = format!(
+        "[[source]]\npath = \"{}\"\nlog_group = \"/app/refused\"\nlog_stream = \"s\"\ntimestamp_format = \"%Y-%m-%d %H:%M:%S\"\ntimezone = \"UTC\"\nmax_event_size = 1024\n",
+        log.display()
+    );
+    let mut agent = Agent::new(&server, &dir, &format!("metrics_listen = \"127.0.0.1:{port}\""), &sources);
+    agent.start();
+    let got = wait_for(&server, "/app/refused", "s", 2, &agent);
+    assert_eq!(got.len(), 2, "the 2020 event is refused as too old");
+    assert_eq!(got[0].len(), 1024 - 26);
+    assert!(got[0].ends_with("[Truncated...]") && big.starts_with(got[0].trim_end_matches("[Truncated...]")));
+    assert_eq!(got[1], format!("{stamp} after"));
+    let metrics = common::http_get(&format!("127.0.0.1:{port}"), "/metrics").unwrap();
+    assert!(metrics.contains("trailwatch_agent_events_refused_total 1"), "{metrics}");
+    assert!(metrics.contains("trailwatch_agent_events_truncated_total 1"), "{metrics}");
+    assert!(metrics.contains("trailwatch_agent_send_errors_total 0"), "refusals are not retried: {metrics}");
+    assert!(agent.last_log().contains("refused"), "{}", agent.last_log());
+}
