@@ -94,29 +94,12 @@ fn stream_messages(server: &Server, group: &str, stream: &str) -> Vec<String> {
     let client = server.logs();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = match client
-                .get_log_events()
-                .log_group_name(group)
-                .log_stream_name(stream)
-                .start_from_head(true)
-                .set_next_token(token.clone())
-                .send()
-                .await
-            {
-                Ok(page) => page,
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => return out,
-                Err(e) => panic!("GetLogEvents: {e:?}"),
-            };
-            out.extend(page.events().iter().map(|e| e.message().unwrap_or_default().to_owned()));
-            let next = page.next_forward_token().map(str::to_owned);
-            if next.is_none() || next == token {
-                return out;
-            }
-            token = next;
+        let streams = client.describe_log_streams().log_group_name(group).log_stream_name_prefix(stream).send().await;
+        let exists = streams.is_ok_and(|o| o.log_streams().iter().any(|s| s.log_stream_name() == Some(stream)));
+        if !exists {
+            return Vec::new();
         }
+        common::read_stream(&client, group, stream).await.into_iter().map(|(_, m)| m).collect()
     })
 }
 
