@@ -141,11 +141,6 @@ impl Assembler {
         self.offset
     }
 
-    /// Whether bytes have been read that belong to no emitted event yet.
-    pub fn has_pending(&self) -> bool {
-        self.event_start.is_some() || !self.line.is_empty()
-    }
-
     /// Whether a multi-line event is waiting for its end (a complete line is held).
     pub fn has_pending_event(&self) -> bool {
         self.event_start.is_some()

@@ -52,7 +52,7 @@ pub struct AgentSection {
     pub status_interval_secs: u64,
     /// What `{instance_id}` expands to; the cloud-init instance ID, else the host name.
     pub instance_id: Option<String>,
-    /// Seconds a rotated or deleted file is kept open at its end in case its writer
+    /// Milliseconds a rotated or deleted file is kept open at its end in case its writer
     /// still appends, before it is closed.
     pub rotate_wait_ms: u64,
 }

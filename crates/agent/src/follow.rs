@@ -247,22 +247,27 @@ impl Follower {
         paths.filter_map(Result::ok).filter(|p| !is_compressed(p)).filter_map(|p| Found::open(&p)).collect()
     }
 
-    /// Files that could be a followed file under a new name: the glob's matches and the
-    /// names next to `path` that begin with its name (`x.log.1`, `x.log-20261121`).
-    fn candidates(&self, path: &Path, matches: &[Found]) -> Vec<Found> {
+    /// Files that could be a followed file under a new name: the glob's matches and, in
+    /// the directories of the matches and of `also`, the names that begin with the glob's
+    /// literal file-name prefix (`x.log.1`, `x.log-20261121` beside `x.log`).
+    fn rotation_pool(&self, matches: &[Found], also: &[&Path]) -> Vec<Found> {
+        let pattern = Path::new(&self.source.path);
+        let name = pattern.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let prefix = &name[..name.find(['*', '?', '[']).unwrap_or(name.len())];
+        let mut dirs: Vec<&Path> = matches.iter().filter_map(|f| f.path.parent()).collect();
+        dirs.extend(also.iter().filter_map(|p| p.parent()));
+        dirs.extend(pattern.parent().filter(|d| !d.to_string_lossy().contains(['*', '?', '['])));
+        dirs.sort();
+        dirs.dedup();
         let mut out: Vec<Found> = matches.to_vec();
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return out };
-        let name = name.to_string_lossy();
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let p = entry.path();
-                if entry.file_name().to_string_lossy().starts_with(&*name)
-                    && !is_compressed(&p)
-                    && !out.iter().any(|f| f.path == p)
-                    && let Some(f) = Found::open(&p)
-                {
-                    out.push(f);
-                }
+        for entry in dirs.iter().filter_map(|d| std::fs::read_dir(d).ok()).flatten().flatten() {
+            let p = entry.path();
+            if entry.file_name().to_string_lossy().starts_with(prefix)
+                && !is_compressed(&p)
+                && !out.iter().any(|f| f.path == p)
+                && let Some(f) = Found::open(&p)
+            {
+                out.push(f);
             }
         }
         out
@@ -281,14 +286,8 @@ impl Follower {
                 std::thread::sleep(Duration::from_millis(20));
                 matches = self.glob();
             }
-            let mut pool: Vec<Found> = matches.clone();
-            for saved in &pending {
-                for f in self.candidates(&saved.path, &pool) {
-                    if !pool.iter().any(|p| p.path == f.path) {
-                        pool.push(f);
-                    }
-                }
-            }
+            let saved_paths: Vec<&Path> = pending.iter().map(|c| c.path.as_path()).collect();
+            let pool = self.rotation_pool(&matches, &saved_paths);
             pending.retain(|saved| {
                 let taken = |f: &Found| adopted.iter().any(|(a, _)| (a.dev, a.ino) == (f.dev, f.ino));
                 match pool.iter().find(|f| !taken(f) && is_checkpointed_file(saved, f)) {
@@ -351,27 +350,25 @@ impl Follower {
             return Ok(inflight.to);
         }
         let mut failures = 0u32;
-        let stored = loop {
-            let query = self.cx.sink.messages_between(&saved.log_group, &saved.log_stream, inflight.min_timestamp, inflight.max_timestamp);
+        let delivered = loop {
+            let query = crate::ship::stored(&*self.cx.sink, &saved.log_group, &saved.log_stream, inflight, &events);
             match self.cx.runtime.block_on(query) {
-                Ok(messages) => break Some(messages),
-                Err(SinkError::Missing(_)) => break Some(Vec::new()),
-                Err(e @ SinkError::Rejected(_)) => {
+                Ok(stored) => break stored,
+                Err(e @ (SinkError::Rejected(_) | SinkError::Denied(_))) => {
                     tracing::warn!(error = %e, "cannot tell whether the batch in flight at the last stop was stored; sending it again");
-                    break None;
+                    break false;
                 }
-                Err(SinkError::Retry(e) | SinkError::Unanswered(e)) => {
+                Err(e) => {
                     failures += 1;
-                    if e.starts_with("AccessDenied") || self.cx.max_failures.is_some_and(|m| failures >= m) {
+                    if self.cx.max_failures.is_some_and(|m| failures >= m) {
                         tracing::warn!(error = %e, "cannot tell whether the batch in flight at the last stop was stored; sending it again");
-                        break None;
+                        break false;
                     }
                     tracing::warn!(error = %e, "checking the batch in flight at the last stop; will retry");
                     std::thread::sleep(Duration::from_millis(200 * u64::from(failures.min(50))));
                 }
             }
         };
-        let delivered = stored.is_some_and(|stored| crate::ship::holds_any(&stored, &events));
         tracing::info!(path = %path.display(), events = events.len(), delivered, "settled the batch in flight at the last stop");
         Ok(if delivered { inflight.to } else { inflight.from })
     }
@@ -453,7 +450,7 @@ impl Follower {
         self.cx.metrics.add(&self.cx.metrics.truncations, 1);
         let matches = self.glob();
         let t = &self.files[i];
-        let copy = self.candidates(&t.path, &matches).into_iter().find(|c| {
+        let copy = self.rotation_pool(&matches, &[&t.path]).into_iter().find(|c| {
             (c.dev, c.ino) != (t.dev, t.ino)
                 && c.size >= t.asm.offset()
                 && self.open_index(c.dev, c.ino).is_none()

@@ -208,7 +208,7 @@ impl Shipper {
                 continue;
             }
             if unsure {
-                match self.stored(batch, &inflight).await {
+                match stored(&*self.sink, &self.dest.log_group, &self.dest.log_stream, &inflight, batch).await {
                     Ok(true) => {
                         tracing::info!(log_group = %self.dest.log_group, log_stream = %self.dest.log_stream, "an unanswered batch was stored after all");
                         self.acknowledged(key, batch, to, 0);
@@ -270,14 +270,6 @@ impl Shipper {
         self.checkpoints.ack(key, to);
     }
 
-    /// Whether the stream holds any of `batch` (PutLogEvents stores a batch whole or not
-    /// at all), looked up over the batch's time range.
-    async fn stored(&self, batch: &[Event], inflight: &Inflight) -> Result<bool, SinkError> {
-        let stored =
-            self.sink.messages_between(&self.dest.log_group, &self.dest.log_stream, inflight.min_timestamp, inflight.max_timestamp).await?;
-        Ok(holds_any(&stored, batch))
-    }
-
     async fn create_stream(&self) -> Result<(), SinkError> {
         self.sink.ensure_stream(&self.dest.log_group, &self.dest.log_stream, self.dest.retention_in_days).await
     }
@@ -293,13 +285,18 @@ enum Sent {
     Rejected(String),
 }
 
-/// Whether any of `batch` is among the `stored` messages. PutLogEvents stores a batch
-/// whole or not at all, so one is enough. (A batch whose every message the stream
-/// already held from before would be taken as stored: a file repeating itself line for
-/// line within the same time range.)
-pub(crate) fn holds_any(stored: &[String], batch: &[Event]) -> bool {
+/// Whether the stream holds `batch`, sent as `inflight`: looked up over the batch's
+/// time range, one message found is enough, since PutLogEvents stores a batch whole or
+/// not at all. (A file repeating an earlier batch line for line within the same time
+/// range would be taken as stored.)
+pub(crate) async fn stored(sink: &dyn Sink, group: &str, stream: &str, inflight: &Inflight, batch: &[Event]) -> Result<bool, SinkError> {
+    let stored = match sink.messages_between(group, stream, inflight.min_timestamp, inflight.max_timestamp).await {
+        Ok(stored) => stored,
+        Err(SinkError::Missing(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
     let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
-    batch.iter().any(|e| stored.contains(e.message.as_str()))
+    Ok(batch.iter().any(|e| stored.contains(e.message.as_str())))
 }
 
 /// Exponential backoff with full jitter: a random wait up to 100 ms × 2^(n-1), capped at 30 s.

@@ -23,6 +23,10 @@ pub enum SinkError {
     /// The log group or stream does not exist (any more): create it and try again.
     #[error("{0}")]
     Missing(String),
+    /// The caller may not do this (AccessDeniedException): retried, as a policy can be
+    /// fixed, but not something to wait on where there is another way.
+    #[error("{0}")]
+    Denied(String),
     /// The request itself is refused (InvalidParameterException): sending it again cannot help.
     #[error("{0}")]
     Rejected(String),
@@ -78,6 +82,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     let text = format!("{code}: {message}");
     match code.as_str() {
         "ResourceNotFoundException" => SinkError::Missing(text),
+        "AccessDeniedException" => SinkError::Denied(text),
         "InvalidParameterException" | "InvalidParameterCombinationException" | "DataAlreadyAcceptedException" => SinkError::Rejected(text),
         _ => SinkError::Retry(text),
     }
@@ -93,10 +98,12 @@ impl Sink for CloudWatchSink {
                 }
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_already_exists_exception()) => {}
-            // A role that may write to an existing group but not create groups (as in the
-            // RDS policy) is refused here; the stream call below says whether that matters.
-            Err(e) if e.as_service_error().and_then(|e| e.code()).is_some_and(|c| c == "AccessDeniedException") => {}
-            Err(e) => return Err(classify(e)),
+            // A role that may write to an existing group but not create groups is refused
+            // here; the stream call below says whether that matters.
+            Err(e) => match classify(e) {
+                SinkError::Denied(_) => {}
+                other => return Err(other),
+            },
         }
         match self.client.create_log_stream().log_group_name(group).log_stream_name(stream).send().await {
             Ok(_) => Ok(()),

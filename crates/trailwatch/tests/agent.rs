@@ -123,8 +123,51 @@ fn append(path: &Path, lines: impl IntoIterator<Item = String>) {
     }
 }
 
-fn lines(tag: &str, range: std::ops::Range<usize>) -> Vec<String> {
-    range.map(|i| format!("{tag} line {i:06} some payload to make the line longer")).collect()
+/// What the files hold: one event per line, or MariaDB server_audit records whose query
+/// text holds raw newlines, gathered by a multi-line start pattern.
+#[derive(Clone, Copy)]
+enum Kind {
+    Lines,
+    Audit,
+}
+
+impl Kind {
+    fn record(self, tag: &str, i: usize) -> String {
+        match self {
+            Kind::Lines => format!("{tag} line {i:06} some payload {}", "x".repeat(i % 97)),
+            Kind::Audit => {
+                format!("{},db-1,admin,10.0.0.5,42,{i},QUERY,{tag},'SELECT *\n  FROM orders\n  WHERE id = {i}',0", audit_stamp())
+            }
+        }
+    }
+
+    fn records(self, tag: &str, range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| self.record(tag, i)).collect()
+    }
+
+    /// The `[[source]]` lines that make each record one event.
+    fn source_extra(self) -> &'static str {
+        match self {
+            Kind::Lines => "",
+            Kind::Audit => {
+                "timestamp_format = \"%Y%m%d %H:%M:%S\"\ntimezone = \"UTC\"\nmulti_line_start_pattern = \"{timestamp_format}\"\nmulti_line_flush_ms = 200\n"
+            }
+        }
+    }
+}
+
+/// One server_audit timestamp for the whole test run, so records can be written and
+/// expected separately.
+fn audit_stamp() -> &'static str {
+    static STAMP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STAMP.get_or_init(|| {
+        let now = time::OffsetDateTime::now_utc();
+        format!("{:04}{:02}{:02} {:02}:{:02}:{:02}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second())
+    })
+}
+
+fn source(path: &Path, group: &str, stream: &str, kind: Kind) -> String {
+    format!("[[source]]\npath = \"{}\"\nlog_group = \"{group}\"\nlog_stream = \"{stream}\"\n{}", path.display(), kind.source_extra())
 }
 
 fn assert_exactly(got: &[String], want: &[String]) {
@@ -144,30 +187,28 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-#[test]
-fn appended_renamed_and_recreated_files_arrive_once_in_order() {
+fn renamed_and_recreated(kind: Kind) {
     let server = Server::start();
     let dir = fresh_dir("agent-rename");
     let log = dir.join("app.log");
-    append(&log, lines("a", 0..100));
+    append(&log, kind.records("a", 0..100));
     let port = free_port();
-    let sources =
-        format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/rename\"\nlog_stream = \"{{instance_id}}-{{file_name}}\"\n", log.display());
+    let sources = source(&log, "/app/rename", "{instance_id}-{file_name}", kind);
     let mut agent = Agent::new(&server, &dir, &format!("metrics_listen = \"127.0.0.1:{port}\""), &sources);
     agent.start();
     let stream = "i-0123456789abcdef0-app.log";
     wait_for(&server, "/app/rename", stream, 100, &agent);
-    append(&log, lines("a", 100..200));
+    append(&log, kind.records("a", 100..200));
     // Create-and-move rotation, twice, with lines written on both sides.
     std::fs::rename(&log, dir.join("app.log.1")).unwrap();
-    append(&dir.join("app.log.1"), lines("a", 200..210));
-    append(&log, lines("a", 210..300));
+    append(&dir.join("app.log.1"), kind.records("a", 200..210));
+    append(&log, kind.records("a", 210..300));
     wait_for(&server, "/app/rename", stream, 300, &agent);
     std::fs::rename(dir.join("app.log.1"), dir.join("app.log.2")).unwrap();
     std::fs::rename(&log, dir.join("app.log.1")).unwrap();
-    append(&log, lines("a", 300..400));
+    append(&log, kind.records("a", 300..400));
     let got = wait_for(&server, "/app/rename", stream, 400, &agent);
-    assert_exactly(&got, &lines("a", 0..400));
+    assert_exactly(&got, &kind.records("a", 0..400));
 
     let metrics = common::http_get(&format!("127.0.0.1:{port}"), "/metrics").unwrap();
     assert!(metrics.contains("trailwatch_agent_events_sent_total 400"), "{metrics}");
@@ -176,20 +217,29 @@ fn appended_renamed_and_recreated_files_arrive_once_in_order() {
     assert!(status.success(), "SIGTERM ends the agent cleanly: {status}");
     // Restarted, it sends nothing again.
     agent.once();
-    assert_exactly(&stream_messages(&server, "/app/rename", stream), &lines("a", 0..400));
+    assert_exactly(&stream_messages(&server, "/app/rename", stream), &kind.records("a", 0..400));
 }
 
 #[test]
-fn copy_truncated_files_arrive_once_in_order() {
+fn appended_renamed_and_recreated_files_arrive_once_in_order() {
+    renamed_and_recreated(Kind::Lines);
+}
+
+#[test]
+fn appended_renamed_and_recreated_multi_line_records_arrive_once_in_order() {
+    renamed_and_recreated(Kind::Audit);
+}
+
+fn copy_truncated(kind: Kind) {
     let server = Server::start();
     let dir = fresh_dir("agent-copytruncate");
     let log = dir.join("app.log");
-    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/copytruncate\"\nlog_stream = \"s\"\n", log.display());
+    let sources = source(&log, "/app/copytruncate", "s", kind);
     let mut agent = Agent::new(&server, &dir, "", &sources);
     // The writer keeps its descriptor open in append mode, as logrotate's copytruncate expects.
     let mut writer = OpenOptions::new().create(true).append(true).open(&log).unwrap();
     let mut write = |range: std::ops::Range<usize>| {
-        for l in lines("c", range) {
+        for l in kind.records("c", range) {
             writer.write_all(format!("{l}\n").as_bytes()).unwrap();
         }
     };
@@ -210,37 +260,53 @@ fn copy_truncated_files_arrive_once_in_order() {
     }
     let got = wait_for(&server, "/app/copytruncate", "s", next, &agent);
     std::thread::sleep(Duration::from_millis(500));
-    assert_exactly(&stream_messages(&server, "/app/copytruncate", "s"), &lines("c", 0..next));
+    assert_exactly(&stream_messages(&server, "/app/copytruncate", "s"), &kind.records("c", 0..next));
     assert_eq!(got.len(), next);
     assert!(agent.last_log().contains("file truncated; finishing it from its copy"));
 }
 
 #[test]
-fn a_glob_gaining_files_ships_each_to_its_stream() {
+fn copy_truncated_files_arrive_once_in_order() {
+    copy_truncated(Kind::Lines);
+}
+
+#[test]
+fn copy_truncated_multi_line_records_arrive_once_in_order() {
+    copy_truncated(Kind::Audit);
+}
+
+fn glob_gaining_files(kind: Kind) {
     let server = Server::start();
     let dir = fresh_dir("agent-glob");
-    append(&dir.join("a.log"), lines("a", 0..20));
-    append(&dir.join("ignored.txt"), lines("x", 0..5));
-    let sources = format!(
-        "[[source]]\npath = \"{}/*.log\"\nlog_group = \"/app/glob\"\nlog_stream = \"{{hostname}}/{{file_name}}\"\nretention_in_days = 7\n",
-        dir.display()
-    );
+    append(&dir.join("a.log"), kind.records("a", 0..20));
+    append(&dir.join("ignored.txt"), kind.records("x", 0..5));
+    let sources = format!("{}retention_in_days = 7\n", source(&dir.join("*.log"), "/app/glob", "{hostname}/{file_name}", kind));
     let mut agent = Agent::new(&server, &dir, "", &sources);
     agent.start();
     let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap().trim().to_owned();
     wait_for(&server, "/app/glob", &format!("{host}/a.log"), 20, &agent);
-    append(&dir.join("b.log"), lines("b", 0..30));
+    append(&dir.join("b.log"), kind.records("b", 0..30));
     std::thread::sleep(Duration::from_millis(300));
-    append(&dir.join("c.log"), lines("c", 0..40));
-    append(&dir.join("a.log"), lines("a", 20..25));
-    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/b.log"), 30, &agent), &lines("b", 0..30));
-    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/c.log"), 40, &agent), &lines("c", 0..40));
-    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/a.log"), 25, &agent), &lines("a", 0..25));
+    append(&dir.join("c.log"), kind.records("c", 0..40));
+    append(&dir.join("a.log"), kind.records("a", 20..25));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/b.log"), 30, &agent), &kind.records("b", 0..30));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/c.log"), 40, &agent), &kind.records("c", 0..40));
+    assert_exactly(&wait_for(&server, "/app/glob", &format!("{host}/a.log"), 25, &agent), &kind.records("a", 0..25));
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let groups = rt.block_on(server.logs().describe_log_groups().log_group_name_prefix("/app/glob").send()).unwrap();
     assert_eq!(groups.log_groups()[0].retention_in_days(), Some(7), "the group the agent created has the retention asked for");
     assert!(stream_messages(&server, "/app/glob", &format!("{host}/ignored.txt")).is_empty());
+}
+
+#[test]
+fn a_glob_gaining_files_ships_each_to_its_stream() {
+    glob_gaining_files(Kind::Lines);
+}
+
+#[test]
+fn a_glob_gaining_files_of_multi_line_records_ships_each_to_its_stream() {
+    glob_gaining_files(Kind::Audit);
 }
 
 /// A small deterministic generator, so a failing run can be repeated from its seed.
@@ -257,13 +323,13 @@ impl Rng {
 
 /// Writes `records` for a few seconds, rotating like MariaDB's server_audit (`.N-1` to
 /// `.N` down to the live file to `.1`), while the agent is killed and restarted at random.
-fn survive_sigkill(tag: &str, record: fn(usize) -> String, source_extra: &str) {
+fn survive_sigkill(tag: &str, kind: Kind) {
     let server = Server::start();
     let dir = fresh_dir(tag);
     let log = dir.join("server_audit.log");
     let sources = format!(
-        "[[source]]\npath = \"{}*\"\nlog_group = \"/aws/rds/cluster/c1/audit\"\nlog_stream = \"db-1\"\nbuffer_duration_ms = 50\nbatch_count = 37\n{source_extra}\n",
-        log.display()
+        "{}buffer_duration_ms = 50\nbatch_count = 37\n",
+        source(&dir.join("server_audit.log*"), "/aws/rds/cluster/c1/audit", "db-1", kind)
     );
     let mut agent = Agent::new(&server, &dir, "", &sources);
     let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
@@ -276,7 +342,7 @@ fn survive_sigkill(tag: &str, record: fn(usize) -> String, source_extra: &str) {
         let until = Instant::now() + Duration::from_secs(8);
         while Instant::now() < until {
             let n = 20 + rng.below(200) as usize;
-            let batch: Vec<String> = (written.len()..written.len() + n).map(record).collect();
+            let batch = kind.records("db", written.len()..written.len() + n);
             append(&writer_log, batch.iter().cloned());
             written.extend(batch);
             if rng.below(3) == 0 {
@@ -313,41 +379,39 @@ fn rotate(live: &Path, rotations: &mut usize) {
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice() {
-    survive_sigkill("agent-sigkill", |i| format!("line {i:07} {}", "x".repeat(i % 97)), "");
+    survive_sigkill("agent-sigkill", Kind::Lines);
 }
 
 #[test]
 fn sigkill_with_multi_line_audit_records_keeps_each_record_whole() {
-    // A MariaDB server_audit record whose query text holds raw newlines.
-    fn record(i: usize) -> String {
-        let now = time::OffsetDateTime::now_utc();
-        let stamp =
-            format!("{:04}{:02}{:02} {:02}:{:02}:{:02}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second());
-        format!("{stamp},db-1,admin,10.0.0.5,42,{i},QUERY,shop,'SELECT *\n  FROM orders\n  WHERE id = {i}',0")
-    }
-    survive_sigkill(
-        "agent-sigkill-multiline",
-        record,
-        "timestamp_format = \"%Y%m%d %H:%M:%S\"\ntimezone = \"UTC\"\nmulti_line_start_pattern = \"{timestamp_format}\"\nmulti_line_flush_ms = 200",
-    );
+    survive_sigkill("agent-sigkill-multiline", Kind::Audit);
 }
 
-#[test]
-fn a_file_deleted_while_open_is_read_to_its_end() {
+fn deleted_while_open(kind: Kind) {
     let server = Server::start();
     let dir = fresh_dir("agent-deleted");
     let log = dir.join("app.log");
-    append(&log, lines("d", 0..50));
-    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/deleted\"\nlog_stream = \"s\"\n", log.display());
+    append(&log, kind.records("d", 0..50));
+    let sources = source(&log, "/app/deleted", "s", kind);
     let mut agent = Agent::new(&server, &dir, "", &sources);
     agent.start();
     wait_for(&server, "/app/deleted", "s", 50, &agent);
     // Lines the agent has not read yet, then the file is gone: its descriptor still reads them.
-    append(&log, lines("d", 50..100));
+    append(&log, kind.records("d", 50..100));
     std::fs::remove_file(&log).unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    append(&log, lines("d", 100..120));
-    assert_exactly(&wait_for(&server, "/app/deleted", "s", 120, &agent), &lines("d", 0..120));
+    append(&log, kind.records("d", 100..120));
+    assert_exactly(&wait_for(&server, "/app/deleted", "s", 120, &agent), &kind.records("d", 0..120));
+}
+
+#[test]
+fn a_file_deleted_while_open_is_read_to_its_end() {
+    deleted_while_open(Kind::Lines);
+}
+
+#[test]
+fn a_file_of_multi_line_records_deleted_while_open_is_read_to_its_end() {
+    deleted_while_open(Kind::Audit);
 }
 
 #[test]
@@ -355,22 +419,22 @@ fn an_unreachable_endpoint_delays_lines_but_loses_and_repeats_none() {
     let mut server = Server::start();
     let dir = fresh_dir("agent-unreachable");
     let log = dir.join("app.log");
-    let sources = format!("[[source]]\npath = \"{}\"\nlog_group = \"/app/unreachable\"\nlog_stream = \"s\"\n", log.display());
+    let sources = source(&log, "/app/unreachable", "s", Kind::Lines);
     let mut agent = Agent::new(&server, &dir, "", &sources);
     agent.start();
-    append(&log, lines("u", 0..50));
+    append(&log, Kind::Lines.records("u", 0..50));
     wait_for(&server, "/app/unreachable", "s", 50, &agent);
     // The server dies while lines keep coming (possibly with a batch on the wire), and
     // comes back a few seconds later on the same address.
-    append(&log, lines("u", 50..100));
+    append(&log, Kind::Lines.records("u", 50..100));
     server.kill();
-    append(&log, lines("u", 100..200));
+    append(&log, Kind::Lines.records("u", 100..200));
     std::thread::sleep(Duration::from_secs(3));
     server.restart();
-    append(&log, lines("u", 200..250));
+    append(&log, Kind::Lines.records("u", 200..250));
     let got = wait_for(&server, "/app/unreachable", "s", 250, &agent);
     std::thread::sleep(Duration::from_millis(500));
-    assert_exactly(&stream_messages(&server, "/app/unreachable", "s"), &lines("u", 0..250));
+    assert_exactly(&stream_messages(&server, "/app/unreachable", "s"), &Kind::Lines.records("u", 0..250));
     assert_eq!(got.len(), 250);
     assert!(agent.last_log().contains("sending failed; will retry"), "{}", agent.last_log());
 }
