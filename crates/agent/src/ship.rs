@@ -196,14 +196,23 @@ impl Shipper {
         let mut failures = 0u32;
         // The last attempt got no answer, so the batch may be stored already.
         let mut unsure = false;
+        let mut last_error = String::new();
         loop {
             if failures > 0 {
+                if self.dest.max_failures.is_some_and(|max| failures >= max) {
+                    anyhow::bail!(
+                        "giving up on {}/{} after {failures} failed attempts: {last_error}",
+                        self.dest.log_group,
+                        self.dest.log_stream
+                    );
+                }
                 self.metrics.add(&self.metrics.retries, 1);
                 tokio::time::sleep(backoff(failures)).await;
             }
             // The batch is durably in flight before it leaves, so a restart can look for it.
             if let Err(e) = self.persist().await {
                 tracing::error!(error = %e, "cannot write checkpoints; holding the batch");
+                last_error = e.to_string();
                 failures += 1;
                 continue;
             }
@@ -218,6 +227,7 @@ impl Shipper {
                     Err(e) => {
                         failures += 1;
                         tracing::warn!(error = %e, attempt = failures, "cannot yet tell whether an unanswered batch was stored; will retry");
+                        last_error = e.to_string();
                         continue;
                     }
                 }
@@ -249,13 +259,7 @@ impl Shipper {
                     failures += 1;
                     self.metrics.add(&self.metrics.send_errors, 1);
                     tracing::warn!(error = %e, attempt = failures, log_group = %self.dest.log_group, log_stream = %self.dest.log_stream, "sending failed; will retry");
-                    if self.dest.max_failures.is_some_and(|max| failures >= max) {
-                        anyhow::bail!(
-                            "giving up on {}/{} after {failures} failed attempts: {e}",
-                            self.dest.log_group,
-                            self.dest.log_stream
-                        );
-                    }
+                    last_error = e.to_string();
                 }
             }
         }

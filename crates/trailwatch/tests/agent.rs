@@ -467,3 +467,21 @@ fn refused_and_oversized_events_are_counted_and_not_retried() {
     assert!(metrics.contains("trailwatch_agent_send_errors_total 0"), "refusals are not retried: {metrics}");
     assert!(agent.last_log().contains("refused"), "{}", agent.last_log());
 }
+
+#[test]
+fn once_gives_up_on_an_endpoint_that_stays_down_and_ships_nothing() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-down");
+    let log = dir.join("app.log");
+    append(&log, Kind::Lines.records("n", 0..10));
+    let sources = source(&log, "/app/down", "s", Kind::Lines);
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    // Point the agent at a port nobody listens on.
+    let config = std::fs::read_to_string(&agent.config).unwrap().replace(&server.endpoint, &format!("http://127.0.0.1:{}", free_port()));
+    std::fs::write(&agent.config, config).unwrap();
+    let status = agent.command().arg("--once").status().unwrap();
+    assert!(!status.success(), "--once reports that it could not ship");
+    assert!(agent.last_log().contains("giving up"), "{}", agent.last_log());
+    let saved = std::fs::read_to_string(dir.join("state/checkpoints.json")).unwrap();
+    assert!(saved.contains("\"offset\": 0"), "nothing is acknowledged: {saved}");
+}
