@@ -568,7 +568,7 @@ impl Follower {
     }
 
     /// Hands a file's events to its stream's shipper, waiting while that shipper's
-    /// buffer is full (the rest stays in the file meanwhile).
+    /// buffer is full (the rest stays in the file meanwhile) unless the agent is stopping.
     fn send(&mut self, i: usize, events: Vec<Event>) -> anyhow::Result<()> {
         let t = &mut self.files[i];
         let notes = t.asm.notes;
@@ -586,9 +586,20 @@ impl Follower {
         if events.is_empty() {
             return Ok(());
         }
-        t.out
-            .blocking_send(Chunk { key: t.key, events })
-            .map_err(|_| anyhow::anyhow!("the shipper for {}/{} stopped", t.stream.0, t.stream.1))
+        let mut chunk = Chunk { key: t.key, events };
+        loop {
+            match t.out.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                // Stopping while the shipper cannot keep up (an endpoint down): these
+                // events are not acknowledged, so the next start reads them again.
+                Err(mpsc::error::TrySendError::Full(_)) if self.cx.stop.load(Ordering::Relaxed) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    chunk = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => anyhow::bail!("the shipper for {}/{} stopped", t.stream.0, t.stream.1),
+            }
+        }
     }
 }
 

@@ -485,3 +485,34 @@ fn once_gives_up_on_an_endpoint_that_stays_down_and_ships_nothing() {
     let saved = std::fs::read_to_string(dir.join("state/checkpoints.json")).unwrap();
     assert!(saved.contains("\"offset\": 0"), "nothing is acknowledged: {saved}");
 }
+
+#[test]
+fn sigterm_ends_the_agent_even_while_the_endpoint_is_down() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-down-sigterm");
+    let log = dir.join("app.log");
+    // More than the one-megabyte read-ahead, so the reader waits on a full buffer.
+    append(&log, Kind::Lines.records("t", 0..60_000));
+    let sources = source(&log, "/app/down", "s", Kind::Lines);
+    let mut agent = Agent::new(&server, &dir, "max_buffer_bytes = 1048576", &sources);
+    let config = std::fs::read_to_string(&agent.config).unwrap().replace(&server.endpoint, &format!("http://127.0.0.1:{}", free_port()));
+    std::fs::write(&agent.config, config).unwrap();
+    agent.start();
+    std::thread::sleep(Duration::from_secs(2));
+    let mut child = agent.child.take().unwrap();
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the agent did not stop within 30 s of SIGTERM: {}", agent.last_log());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}: {}", agent.last_log());
+    let saved = std::fs::read_to_string(dir.join("state/checkpoints.json")).unwrap();
+    assert!(saved.contains("\"offset\": 0"), "nothing is acknowledged: {saved}");
+}
