@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDateTime, TimeZone as _};
 use regex::Regex;
 
-use crate::config::{Oversize, SourceConfig, TimeZone};
+use crate::config::{Oversize, SourceConfig, TimeZone, Transform};
 
 /// Where reading has got to in a file: a byte offset at the start of an event, and how
 /// many parts of that event were already sent when it was split for size.
@@ -53,6 +53,7 @@ pub struct Parser {
     encoding: &'static encoding_rs::Encoding,
     max_message_bytes: usize,
     oversize: Oversize,
+    transform: Option<Transform>,
 }
 
 impl Parser {
@@ -72,6 +73,7 @@ impl Parser {
             encoding: source.encoding()?,
             max_message_bytes: source.max_message_bytes(),
             oversize: source.oversize,
+            transform: source.transform.clone(),
         })
     }
 
@@ -212,7 +214,10 @@ impl Assembler {
     }
 
     fn emit(&mut self, bytes: &[u8], start: u64, end: u64, now_ms: i64, out: &mut Vec<Event>) {
-        let text = self.parser.decode(bytes);
+        let mut text = self.parser.decode(bytes);
+        if let Some(t) = &self.parser.transform {
+            text = std::borrow::Cow::Owned((t.0)(&text));
+        }
         let timestamp = match &self.parser.timestamp {
             None => now_ms,
             Some(format) => {

@@ -79,8 +79,13 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         SdkError::ServiceError(e) => (e.err().code().unwrap_or("").to_owned(), e.err().message().unwrap_or("").to_owned()),
         other => return SinkError::Unanswered(format!("{}", aws_smithy_types::error::display::DisplayErrorContext(other))),
     };
+    classify_code(&code, &message)
+}
+
+/// What the shipper should do about a CloudWatch Logs error code.
+pub fn classify_code(code: &str, message: &str) -> SinkError {
     let text = format!("{code}: {message}");
-    match code.as_str() {
+    match code {
         "ResourceNotFoundException" => SinkError::Missing(text),
         "AccessDeniedException" => SinkError::Denied(text),
         "InvalidParameterException" | "InvalidParameterCombinationException" | "DataAlreadyAcceptedException" => SinkError::Rejected(text),

@@ -37,6 +37,16 @@ pub struct ServerConfig {
     pub bucket_dir: std::path::PathBuf,
     /// How trails deliver.
     pub trail: TrailSettings,
+    /// Where DB instances run.
+    pub rds: RdsSettings,
+}
+
+/// Where DB instances run.
+pub struct RdsSettings {
+    /// Their data directories and logs (`<data-dir>/rds`).
+    pub dir: std::path::PathBuf,
+    /// The address their servers listen on and DescribeDBInstances reports.
+    pub host: String,
 }
 
 /// How trails deliver.
@@ -87,8 +97,16 @@ pub async fn serve(
         topics,
     ));
     let identities = config.identities.clone();
-    let pipeline =
-        Arc::new(Pipeline::new(config.identities, config.max_clock_skew, vec![logs, sts, iam, s3, cloudtrail], recorder.clone()));
+    let rds = rds::Rds::new(store.clone(), config.rds.dir.clone(), config.rds.host.clone());
+    let rds_service = Arc::new(rds::RdsService::new(rds.clone()));
+    let pipeline = Arc::new(Pipeline::new(
+        config.identities,
+        config.max_clock_skew,
+        vec![logs, sts, iam, s3, cloudtrail, rds_service],
+        recorder.clone(),
+    ));
+    let supervising =
+        rds.spawn(rds::publish::Services { dispatch: pipeline.clone(), identities: identities.clone(), recorder: recorder.clone() });
     let delivery =
         Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
     let delivering = delivery.clone().spawn();
@@ -105,6 +123,8 @@ pub async fn serve(
     tracing::info!("no more requests; flushing accepted writes");
     maintenance.abort();
     delivering.abort();
+    supervising.abort();
+    rds.shutdown().await;
     pipeline.shutdown().await;
     store.shutdown().await;
     Ok(())

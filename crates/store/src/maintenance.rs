@@ -306,8 +306,12 @@ impl Store {
             if meta.last_modified.timestamp_millis() >= horizon {
                 continue;
             }
-            let known: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM segments WHERE key = ?").bind(meta.location.as_ref()).fetch_optional(&self.db).await?;
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM segments WHERE key = ?1 UNION ALL SELECT 1 FROM rds_snapshot_objects WHERE object_key = ?1",
+            )
+            .bind(meta.location.as_ref())
+            .fetch_optional(&self.db)
+            .await?;
             if known.is_none() {
                 orphans.push(meta.location);
             }

@@ -76,6 +76,10 @@ pub struct ServeArgs {
     /// Secret access key for that endpoint.
     #[arg(long, env = "TRAILWATCH_TRAIL_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub trail_s3_secret_access_key: Option<String>,
+    /// The address DB instances listen on and report as their endpoint [default: the
+    /// listen address, or 127.0.0.1 when that is unspecified].
+    #[arg(long, env = "TRAILWATCH_RDS_HOST")]
+    pub rds_host: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -103,6 +107,7 @@ struct FileSettings {
     trail_s3_region: Option<String>,
     trail_s3_access_key_id: Option<String>,
     trail_s3_secret_access_key: Option<String>,
+    rds_host: Option<String>,
 }
 
 /// Resolved settings.
@@ -125,6 +130,8 @@ pub struct Settings {
     pub trail_digest: Duration,
     pub sns_endpoints: BTreeMap<String, String>,
     pub trail_s3: Option<trail::buckets::S3Endpoint>,
+    /// The address DB instances listen on and report.
+    pub rds_host: String,
 }
 
 impl Settings {
@@ -155,13 +162,19 @@ impl Settings {
                 secret_access_key: args.trail_s3_secret_access_key.or(file.trail_s3_secret_access_key).unwrap_or_default(),
             }),
         };
+        let listen: SocketAddr = args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default"));
+        let rds_host = args
+            .rds_host
+            .or(file.rds_host)
+            .unwrap_or_else(|| if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() });
         Ok(Settings {
+            rds_host,
             bucket_dir: args.bucket_dir.or(file.bucket_dir).unwrap_or_else(|| data_dir.join("buckets")),
             trail_delivery: Duration::from_secs(args.trail_delivery_secs.or(file.trail_delivery_secs).unwrap_or(300).max(1)),
             trail_digest: Duration::from_secs(args.trail_digest_secs.or(file.trail_digest_secs).unwrap_or(3600).max(1)),
             sns_endpoints,
             trail_s3,
-            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default")),
+            listen,
             data_dir,
             account_id,
             root_access_key_id: args.root_access_key_id.or(file.root_access_key_id),

@@ -1,0 +1,270 @@
+//! Publishing an instance's logs to CloudWatch Logs: the agent's file-following library
+//! reads the files, and the service `rds.amazonaws.com`, holding a session of the
+//! cluster's `aws_default_logs_role`, sends them through the server's own request
+//! pipeline, so the role's policies decide and every call is recorded like any other.
+
+use std::sync::{Arc, Mutex};
+
+use agent::assemble::Event;
+use agent::config::{AgentSection, Config, InitialPosition, SourceConfig, Transform};
+use agent::sink::{Refused, Sink, SinkError, classify_code};
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use trail::Dispatch;
+use wire::AwsError;
+
+use crate::docs::Home;
+use crate::engine::InstanceDir;
+
+/// The service principal the publisher acts as.
+pub const SERVICE_PRINCIPAL: &str = "rds.amazonaws.com";
+/// Log types an instance can publish.
+pub const LOG_TYPES: &[&str] = &["audit", "error", "general", "slowquery"];
+
+/// What an instance publishes, and as whom: the publisher restarts when this changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub role: String,
+    /// `/aws/rds/cluster/NAME` or `/aws/rds/instance/NAME`.
+    pub group_prefix: String,
+    pub stream: String,
+    pub log_types: Vec<String>,
+}
+
+/// A running publisher.
+pub struct Publisher {
+    pub plan: Plan,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+/// Reports a publisher's trouble as an RDS event (DescribeEvents).
+pub type Report = Arc<dyn Fn(String) + Send + Sync>;
+
+/// What a publisher needs from the server.
+#[derive(Clone)]
+pub struct Services {
+    pub dispatch: Arc<dyn Dispatch>,
+    pub identities: iam::Identities,
+    pub recorder: trail::Recorder,
+}
+
+impl Publisher {
+    /// Starts following the instance's files for `plan`.
+    pub fn start(plan: Plan, home: &Home, dir: &InstanceDir, services: Services, report: Report) -> Publisher {
+        let config = agent_config(&plan, dir);
+        let sink = Arc::new(RdsSink {
+            services,
+            home: home.clone(),
+            role: plan.role.clone(),
+            session: Mutex::new(None),
+            failing: Mutex::new(None),
+            report,
+        });
+        let (tx, rx) = oneshot::channel();
+        let instance = plan.stream.clone();
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = agent::run(config, sink, false, stopped).await {
+                tracing::error!(instance = %instance, error = %e, "the log publisher stopped");
+            }
+        });
+        Publisher { plan, stop: Some(tx), task }
+    }
+
+    /// Stops reading, sends what was read (briefly), and writes checkpoints.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// The agent configuration of a plan: one source per log type.
+fn agent_config(plan: &Plan, dir: &InstanceDir) -> Config {
+    let mut agent = AgentSection::default();
+    agent.state_dir = dir.publisher_state();
+    agent.status_interval_secs = 0;
+    let mut sources = Vec::new();
+    for kind in &plan.log_types {
+        let mut source = SourceConfig::new("", &format!("{}/{kind}", plan.group_prefix));
+        source.log_stream = plan.stream.clone();
+        // Applies only when there is no checkpoint: records written while nothing was
+        // published stay unpublished, and files that appear later are read whole.
+        source.initial_position = InitialPosition::EndOfFile;
+        source.timezone = agent::config::TimeZone::Utc;
+        match kind.as_str() {
+            "audit" => {
+                source.path = dir.audit_log().display().to_string();
+                source.timestamp_format = Some("epoch_micros".into());
+                let instance = plan.stream.clone();
+                source.transform = Some(Transform(Arc::new(move |line: &str| crate::audit::to_aurora(line, &instance))));
+            }
+            "error" => {
+                source.path = dir.error_log().display().to_string();
+                source.timestamp_format = Some("%Y-%m-%d %H:%M:%S".into());
+                source.multi_line_start_pattern = Some("{timestamp_format}".into());
+            }
+            "general" => {
+                source.path = dir.general_log().display().to_string();
+                source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
+            }
+            _ => {
+                source.path = dir.slow_log().display().to_string();
+                source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
+                source.multi_line_start_pattern = Some("^# Time: ".into());
+            }
+        }
+        sources.push(source);
+    }
+    Config { agent, sources }
+}
+
+/// CloudWatch Logs through the server's pipeline, as a session of the logs role.
+struct RdsSink {
+    services: Services,
+    home: Home,
+    role: String,
+    session: Mutex<Option<iam::Caller>>,
+    /// The error being reported, so each kind of trouble is reported once until it clears.
+    failing: Mutex<Option<String>>,
+    report: Report,
+}
+
+impl RdsSink {
+    /// A session of the role, assumed as rds.amazonaws.com and kept until near expiry;
+    /// the AssumeRole is recorded as CloudTrail records a service's.
+    async fn caller(&self) -> Result<iam::Caller, SinkError> {
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(c) = self.session.lock().unwrap().as_ref()
+            && c.principal.session.as_ref().is_some_and(|s| s.expires_at > now.unix_timestamp() + 300)
+        {
+            return Ok(c.clone());
+        }
+        let session_name = "RDSLogsPublisher";
+        let result = self.services.identities.assume_role_for_service(SERVICE_PRINCIPAL, &self.role, session_name, now);
+        let response = result.as_ref().ok().map(|c| {
+            json!({
+                "credentials": {"accessKeyId": c.principal.access_key_id, "expiration": c.principal.session.as_ref().map(|s| trail::record::iso_time(s.expires_at * 1000))},
+                "assumedRoleUser": {"assumedRoleId": c.principal.id, "arn": c.principal.arn},
+            })
+        });
+        let role_name = self.role.rsplit('/').next().unwrap_or(&self.role).to_owned();
+        let event = trail::record::from_service_call(trail::record::ServiceCall {
+            invoked_by: SERVICE_PRINCIPAL,
+            account_id: &self.home.account_id,
+            region: &self.home.region,
+            event_source: "sts.amazonaws.com",
+            event_name: "AssumeRole",
+            request_parameters: json!({"roleArn": self.role, "roleSessionName": session_name}),
+            outcome: match &result {
+                Ok(_) => Ok(response.unwrap_or(Value::Null)),
+                Err(e) => Err(e),
+            },
+            now_millis: now.unix_timestamp() * 1000,
+            resources: vec![("AWS::IAM::Role".to_owned(), role_name, self.role.clone())],
+        });
+        self.services.recorder.record(event, true).await;
+        match result {
+            Ok(c) => {
+                *self.session.lock().unwrap() = Some(c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                let text = format!("Unable to assume the IAM role {} to publish logs to CloudWatch Logs: {}", self.role, e.message);
+                self.trouble(&text);
+                Err(SinkError::Denied(text))
+            }
+        }
+    }
+
+    async fn call(&self, operation: &str, input: Value) -> Result<Value, SinkError> {
+        let caller = self.caller().await?;
+        let result = self.services.dispatch.call_as(&caller, &self.home.region, "logs", operation, input).await;
+        result.map_err(|e| self.classify(operation, &e))
+    }
+
+    fn classify(&self, operation: &str, e: &AwsError) -> SinkError {
+        let err = classify_code(&e.code, &e.message);
+        if let SinkError::Denied(_) = err {
+            self.trouble(&format!(
+                "The IAM role {} does not allow publishing logs to CloudWatch Logs ({operation}): {}. Publishing is retried.",
+                self.role, e.message
+            ));
+        }
+        err
+    }
+
+    /// Reports trouble once until it changes or clears.
+    fn trouble(&self, text: &str) {
+        let mut failing = self.failing.lock().unwrap();
+        if failing.as_deref() != Some(text) {
+            *failing = Some(text.to_owned());
+            (self.report)(text.to_owned());
+        }
+    }
+
+    fn cleared(&self) {
+        if self.failing.lock().unwrap().take().is_some() {
+            (self.report)(format!("Publishing logs to CloudWatch Logs with the IAM role {} has resumed.", self.role));
+        }
+    }
+}
+
+fn is_already_exists(e: &SinkError) -> bool {
+    e.to_string().starts_with("ResourceAlreadyExistsException")
+}
+
+#[async_trait]
+impl Sink for RdsSink {
+    async fn ensure_stream(&self, group: &str, stream: &str, _retention: Option<i32>) -> Result<(), SinkError> {
+        // An existing group is used as it is; a new one keeps events forever (Never Expire).
+        match self.call("CreateLogGroup", json!({"logGroupName": group})).await {
+            Ok(_) => {}
+            Err(e) if is_already_exists(&e) => {}
+            Err(e) => return Err(e),
+        }
+        match self.call("CreateLogStream", json!({"logGroupName": group, "logStreamName": stream})).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_already_exists(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put(&self, group: &str, stream: &str, events: &[Event]) -> Result<Refused, SinkError> {
+        let events: Vec<Value> = events.iter().map(|e| json!({"timestamp": e.timestamp, "message": e.message})).collect();
+        let out = self.call("PutLogEvents", json!({"logGroupName": group, "logStreamName": stream, "logEvents": events})).await?;
+        self.cleared();
+        let index = |k: &str| out["rejectedLogEventsInfo"][k].as_u64().map(|i| i as usize);
+        Ok(Refused {
+            too_new_start: index("tooNewLogEventStartIndex"),
+            too_old_end: index("tooOldLogEventEndIndex"),
+            expired_end: index("expiredLogEventEndIndex"),
+        })
+    }
+
+    async fn messages_between(&self, group: &str, stream: &str, start: i64, end: i64) -> Result<Vec<String>, SinkError> {
+        let mut messages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut input =
+                json!({"logGroupName": group, "logStreamName": stream, "startTime": start, "endTime": end + 1, "startFromHead": true});
+            if let Some(t) = &token {
+                input["nextToken"] = json!(t);
+            }
+            let out = self.call("GetLogEvents", input).await?;
+            let events = out["events"].as_array().cloned().unwrap_or_default();
+            messages.extend(events.iter().filter_map(|e| e["message"].as_str().map(str::to_owned)));
+            let next = out["nextForwardToken"].as_str().map(str::to_owned);
+            if next.is_none() || next == token || events.is_empty() {
+                return Ok(messages);
+            }
+            token = next;
+        }
+    }
+}
