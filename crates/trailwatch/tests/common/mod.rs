@@ -2,6 +2,8 @@
 //! directory and builds AWS SDK clients pointed at it.
 #![allow(dead_code)]
 
+pub mod aws;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
