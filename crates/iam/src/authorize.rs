@@ -65,6 +65,7 @@ impl Identities {
     pub fn needs_resource_tags(&self, caller: &Caller) -> bool {
         match &caller.grant {
             Grant::Root => false,
+            Grant::ServiceLinked { policy } => uses_resource_tags(policy),
             Grant::User { key } => self.snapshot().grants(&format!("user:{key}")).is_some_and(|g| g.uses_resource_tags),
             Grant::Session { role_key, session_policies, .. } => {
                 self.snapshot().grants(&format!("role:{role_key}")).is_some_and(|g| g.uses_resource_tags)
@@ -99,6 +100,13 @@ fn uses_resource_tags(p: &Policy) -> bool {
 fn decide(caller: &Caller, snapshot: &Snapshot, context: &RequestContext) -> Result<(), Refusal> {
     let (grants_key, session_policies) = match &caller.grant {
         Grant::Root => return Ok(()),
+        Grant::ServiceLinked { policy } => {
+            return match policy::decide(&[policy.as_ref()], context) {
+                Decision::Allow => Ok(()),
+                Decision::ExplicitDeny => Err(Refusal::IdentityDeny),
+                Decision::ImplicitDeny => Err(Refusal::NoIdentityAllow),
+            };
+        }
         Grant::User { key } => (format!("user:{key}"), None),
         Grant::Session { role_key, role_id, session_policies, .. } => {
             // A role deleted and re-created under the same name is a different role: the

@@ -89,6 +89,8 @@ enum Grant {
     Root,
     /// An IAM user: its policies and its groups'.
     User { key: String },
+    /// A service-linked role's session: the fixed permissions AWS gives that role.
+    ServiceLinked { policy: Arc<Policy> },
     /// A role session: the role's policies, narrowed by session policies.
     Session {
         role_key: String,
@@ -187,6 +189,33 @@ impl Identities {
         };
         let grant = Grant::Session { role_key: claims.role_name.to_lowercase(), role_id: claims.role_id, session_policies };
         Ok(Caller { principal, secret: Secret::new(claims.secret), grant })
+    }
+
+    /// A session of a service-linked role (`AWSServiceRoleForRDS`): how a trailwatch
+    /// service acts on its own behalf, with the permissions `policy` gives it and no
+    /// others. The role is AWS's: it is not an IAM entity of the account, and only the
+    /// service can hold it.
+    pub fn service_linked_session(&self, service: &str, role_name: &str, policy: &str, now_secs: i64) -> Caller {
+        let short = service.split('.').next().unwrap_or(service);
+        let account = &self.dir.account;
+        let role_id = format!("AROA{}", short.to_uppercase());
+        let principal = Principal {
+            kind: PrincipalKind::AssumedRole { role: role_name.to_owned(), session: short.to_owned() },
+            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{short}"),
+            account_id: account.clone(),
+            id: format!("{role_id}:{short}"),
+            access_key_id: String::new(),
+            session: Some(wire::Session {
+                role_arn: format!("arn:aws:iam::{account}:role/aws-service-role/{service}/{role_name}"),
+                role_id,
+                role_name: role_name.to_owned(),
+                issued_at: now_secs,
+                expires_at: now_secs + 3600,
+                invoked_by: Some(service.to_owned()),
+            }),
+        };
+        let policy = Arc::new(Policy::parse(policy).expect("a service-linked role's policy is valid"));
+        Caller { principal, secret: Secret::new(String::new()), grant: Grant::ServiceLinked { policy } }
     }
 
     /// Compiles the session policies a token carries; they were validated when issued.

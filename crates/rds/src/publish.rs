@@ -20,13 +20,22 @@ use crate::engine::InstanceDir;
 
 /// The service principal the publisher acts as.
 pub const SERVICE_PRINCIPAL: &str = "rds.amazonaws.com";
+/// The service-linked role standalone instances publish with, and the part of AWS's
+/// AmazonRDSServiceRolePolicy that concerns logs.
+pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForRDS";
+const SERVICE_LINKED_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Sid":"CreateLogGroups","Effect":"Allow","Action":["logs:CreateLogGroup","logs:PutRetentionPolicy"],"Resource":["arn:aws:logs:*:*:log-group:/aws/rds/*"]},
+  {"Sid":"PublishLogs","Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents","logs:DescribeLogStreams","logs:GetLogEvents"],"Resource":["arn:aws:logs:*:*:log-group:/aws/rds/*:log-stream:*"]}
+]}"#;
+
 /// Log types an instance can publish.
 pub const LOG_TYPES: &[&str] = &["audit", "error", "general", "slowquery"];
 
 /// What an instance publishes, and as whom: the publisher restarts when this changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub role: String,
+    /// The logs role (`aws_default_logs_role`), or `None` for RDS's service-linked role.
+    pub role: Option<String>,
     /// `/aws/rds/cluster/NAME` or `/aws/rds/instance/NAME`.
     pub group_prefix: String,
     pub stream: String,
@@ -129,7 +138,7 @@ fn agent_config(plan: &Plan, dir: &InstanceDir) -> Config {
 struct RdsSink {
     services: Services,
     home: Home,
-    role: String,
+    role: Option<String>,
     session: Mutex<Option<iam::Caller>>,
     /// The error being reported, so each kind of trouble is reported once until it clears.
     failing: Mutex<Option<String>>,
@@ -146,28 +155,34 @@ impl RdsSink {
         {
             return Ok(c.clone());
         }
+        let Some(role) = &self.role else {
+            let identities = &self.services.identities;
+            let c = identities.service_linked_session(SERVICE_PRINCIPAL, SERVICE_LINKED_ROLE, SERVICE_LINKED_POLICY, now.unix_timestamp());
+            *self.session.lock().unwrap() = Some(c.clone());
+            return Ok(c);
+        };
         let session_name = "RDSLogsPublisher";
-        let result = self.services.identities.assume_role_for_service(SERVICE_PRINCIPAL, &self.role, session_name, now);
+        let result = self.services.identities.assume_role_for_service(SERVICE_PRINCIPAL, role, session_name, now);
         let response = result.as_ref().ok().map(|c| {
             json!({
                 "credentials": {"accessKeyId": c.principal.access_key_id, "expiration": c.principal.session.as_ref().map(|s| trail::record::iso_time(s.expires_at * 1000))},
                 "assumedRoleUser": {"assumedRoleId": c.principal.id, "arn": c.principal.arn},
             })
         });
-        let role_name = self.role.rsplit('/').next().unwrap_or(&self.role).to_owned();
+        let role_name = role.rsplit('/').next().unwrap_or(role).to_owned();
         let event = trail::record::from_service_call(trail::record::ServiceCall {
             invoked_by: SERVICE_PRINCIPAL,
             account_id: &self.home.account_id,
             region: &self.home.region,
             event_source: "sts.amazonaws.com",
             event_name: "AssumeRole",
-            request_parameters: json!({"roleArn": self.role, "roleSessionName": session_name}),
+            request_parameters: json!({"roleArn": role, "roleSessionName": session_name}),
             outcome: match &result {
                 Ok(_) => Ok(response.unwrap_or(Value::Null)),
                 Err(e) => Err(e),
             },
             now_millis: now.unix_timestamp() * 1000,
-            resources: vec![("AWS::IAM::Role".to_owned(), role_name, self.role.clone())],
+            resources: vec![("AWS::IAM::Role".to_owned(), role_name, role.clone())],
         });
         self.services.recorder.record(event, true).await;
         match result {
@@ -176,7 +191,7 @@ impl RdsSink {
                 Ok(c)
             }
             Err(e) => {
-                let text = format!("Unable to assume the IAM role {} to publish logs to CloudWatch Logs: {}", self.role, e.message);
+                let text = format!("Unable to assume the IAM role {role} to publish logs to CloudWatch Logs: {}", e.message);
                 self.trouble(&text);
                 Err(SinkError::Denied(text))
             }
@@ -194,10 +209,15 @@ impl RdsSink {
         if let SinkError::Denied(_) = err {
             self.trouble(&format!(
                 "The IAM role {} does not allow publishing logs to CloudWatch Logs ({operation}): {}. Publishing is retried.",
-                self.role, e.message
+                self.role_name(),
+                e.message
             ));
         }
         err
+    }
+
+    fn role_name(&self) -> &str {
+        self.role.as_deref().unwrap_or(SERVICE_LINKED_ROLE)
     }
 
     /// Reports trouble once until it changes or clears.
@@ -211,7 +231,7 @@ impl RdsSink {
 
     fn cleared(&self) {
         if self.failing.lock().unwrap().take().is_some() {
-            (self.report)(format!("Publishing logs to CloudWatch Logs with the IAM role {} has resumed.", self.role));
+            (self.report)(format!("Publishing logs to CloudWatch Logs with the IAM role {} has resumed.", self.role_name()));
         }
     }
 }

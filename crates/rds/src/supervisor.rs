@@ -157,10 +157,14 @@ impl Rds {
             }
             settings.general_log = i.exports.iter().any(|t| t == "general");
             settings.slow_query_log = i.exports.iter().any(|t| t == "slowquery");
-            let why = (!i.exports.is_empty()).then(|| {
-                format!("Logs of DB instance {} are not published to CloudWatch Logs: standalone instances have no logs role in trailwatch yet.", i.id)
+            // Standalone instances publish with RDS's service-linked role, as on AWS.
+            let plan = (!i.exports.is_empty()).then(|| Plan {
+                role: None,
+                group_prefix: format!("/aws/rds/instance/{}", i.id),
+                stream: i.id.clone(),
+                log_types: i.exports.clone(),
             });
-            return Ok((settings, None, why));
+            return Ok((settings, plan, None));
         };
         let Some(body) = self.store.rds_get(&i.home.account_id, &i.home.region, KIND_CLUSTER, cluster_id).await? else {
             return Ok((Settings::default(), None, None));
@@ -189,7 +193,7 @@ impl Rds {
             );
             return Ok((settings, None, Some(why)));
         };
-        let plan = Plan { role, group_prefix: format!("/aws/rds/cluster/{cluster_id}"), stream: i.id.clone(), log_types };
+        let plan = Plan { role: Some(role), group_prefix: format!("/aws/rds/cluster/{cluster_id}"), stream: i.id.clone(), log_types };
         Ok((settings, Some(plan), None))
     }
 

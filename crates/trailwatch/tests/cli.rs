@@ -23,7 +23,6 @@ const STREAM_NOT_FOUND: &str = "The specified log stream does not exist.";
 const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 const BAD_TOKEN: &str = "The security token included in the request is invalid.";
 
-
 /// The events of a FilterLogEvents/GetLogEvents output as (stream, timestamp, message).
 fn events(out: &Value) -> Vec<(String, i64, String)> {
     out["events"]

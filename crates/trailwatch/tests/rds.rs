@@ -141,7 +141,8 @@ fn the_audit_story_from_role_to_searchable_records() {
             ("aws_default_logs_role", &role_arn),
         ],
     );
-    let user_params = aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit-pg", "--source", "user"]);
+    let user_params =
+        aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit-pg", "--source", "user"]);
     let names: Vec<&str> = user_params["Parameters"].as_array().unwrap().iter().map(|p| p["ParameterName"].as_str().unwrap()).collect();
     assert_eq!(names, ["aws_default_logs_role", "server_audit_events", "server_audit_logging", "server_audit_logs_upload"]);
 
@@ -239,12 +240,31 @@ fn the_audit_story_from_role_to_searchable_records() {
     // Another log type, to a group that exists: it is used as it is.
     aws.ok(&["logs", "create-log-group", "--log-group-name", "/aws/rds/cluster/audit-cluster/error"]);
     aws.ok(&["logs", "put-retention-policy", "--log-group-name", "/aws/rds/cluster/audit-cluster/error", "--retention-in-days", "7"]);
-    aws.ok(&["rds", "modify-db-cluster", "--db-cluster-identifier", CLUSTER, "--cloudwatch-logs-export-configuration", "EnableLogTypes=error"]);
+    aws.ok(&[
+        "rds",
+        "modify-db-cluster",
+        "--db-cluster-identifier",
+        CLUSTER,
+        "--cloudwatch-logs-export-configuration",
+        "EnableLogTypes=error",
+    ]);
     std::thread::sleep(Duration::from_secs(2));
     assert!(!sql(port1, "admin", "another-wrong-one", "SELECT 1").status.success());
     wait_for("the error log's access-denied line", 30, || {
-        let out = aws.ok(&["logs", "filter-log-events", "--log-group-name", "/aws/rds/cluster/audit-cluster/error", "--log-stream-names", "audit-1"]);
-        out["events"].as_array().unwrap().iter().any(|e| e["message"].as_str().unwrap().contains("Access denied for user 'admin'")).then_some(())
+        let out = aws.ok(&[
+            "logs",
+            "filter-log-events",
+            "--log-group-name",
+            "/aws/rds/cluster/audit-cluster/error",
+            "--log-stream-names",
+            "audit-1",
+        ]);
+        out["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("Access denied for user 'admin'"))
+            .then_some(())
     });
     let error_group = aws.ok(&["logs", "describe-log-groups", "--log-group-name-prefix", "/aws/rds/cluster/audit-cluster/error"]);
     assert_eq!(error_group["logGroups"][0]["retentionInDays"], 7);
@@ -324,9 +344,28 @@ fn standalone_instances_snapshots_and_their_trail() {
     let port = wait_available(&aws, "test-instance");
     assert_eq!(sql_ok(port, "myawsuser", secret, "SELECT DATABASE() FROM DUAL; USE inventory; SELECT 1").lines().count(), 2);
     sql_ok(port, "myawsuser", secret, "CREATE TABLE inventory.items (sku INT); INSERT INTO inventory.items VALUES (42);");
+    // Its logs go to /aws/rds/instance/NAME/TYPE through RDS's service-linked role.
+    let messages = |group: &str| -> Vec<String> {
+        let out = aws.ok(&["logs", "filter-log-events", "--log-group-name", group, "--log-stream-names", "test-instance"]);
+        out["events"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_owned()).collect()
+    };
+    let audited =
+        |m: &String| m.contains(",test-instance,myawsuser,127.0.0.1,") && m.contains("'CREATE TABLE inventory.items (sku INT)',0");
+    wait_for("the standalone instance's audit record", 30, || {
+        let got = aws.run(&["logs", "filter-log-events", "--log-group-name", "/aws/rds/instance/test-instance/audit"]);
+        (got.status.success() && messages("/aws/rds/instance/test-instance/audit").iter().any(audited)).then_some(())
+    });
+    wait_for("the general log's INSERT", 30, || {
+        let got = aws.run(&["logs", "filter-log-events", "--log-group-name", "/aws/rds/instance/test-instance/general"]);
+        (got.status.success()
+            && messages("/aws/rds/instance/test-instance/general").iter().any(|m| m.contains("INSERT INTO inventory.items VALUES (42)")))
+        .then_some(())
+    });
+    assert!(messages("/aws/rds/instance/test-instance/error").iter().any(|m| m.contains("ready for connections")));
 
     // Seed 003: a snapshot, then the instance deleted.
-    let snap = aws.ok(&["rds", "create-db-snapshot", "--db-instance-identifier", "test-instance", "--db-snapshot-identifier", "before-delete"]);
+    let snap =
+        aws.ok(&["rds", "create-db-snapshot", "--db-instance-identifier", "test-instance", "--db-snapshot-identifier", "before-delete"]);
     assert_eq!(snap["DBSnapshot"]["Status"], "creating");
     wait_for("the snapshot", 60, || {
         let out = aws.ok(&["rds", "describe-db-snapshots", "--db-snapshot-identifier", "before-delete"]);
@@ -345,7 +384,8 @@ fn standalone_instances_snapshots_and_their_trail() {
         "DeleteDBInstance",
         "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
     );
-    let deleting = aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "test-instance", "--final-db-snapshot-identifier", "final"]);
+    let deleting =
+        aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "test-instance", "--final-db-snapshot-identifier", "final"]);
     assert_eq!(deleting["DBInstance"]["DBInstanceStatus"], "deleting");
     wait_for("the instance to be gone", 60, || {
         let out = aws.run(&["rds", "describe-db-instances", "--db-instance-identifier", "test-instance"]);
@@ -398,29 +438,72 @@ fn bad_requests_get_rds_errors_and_change_nothing() {
         "DescribeDBClusterParameters",
         "DBClusterParameterGroup not found: nope",
     );
-    aws.ok(&["rds", "create-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "Audit", "--db-parameter-group-family", "aurora-mysql8.0", "--description", "d"]);
+    aws.ok(&[
+        "rds",
+        "create-db-cluster-parameter-group",
+        "--db-cluster-parameter-group-name",
+        "Audit",
+        "--db-parameter-group-family",
+        "aurora-mysql8.0",
+        "--description",
+        "d",
+    ]);
     aws.fails(
-        &["rds", "create-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "audit", "--db-parameter-group-family", "aurora-mysql8.0", "--description", "d"],
+        &[
+            "rds",
+            "create-db-cluster-parameter-group",
+            "--db-cluster-parameter-group-name",
+            "audit",
+            "--db-parameter-group-family",
+            "aurora-mysql8.0",
+            "--description",
+            "d",
+        ],
         "DBParameterGroupAlreadyExists",
         "CreateDBClusterParameterGroup",
         "Parameter group audit already exists",
     );
     let bad = |params: &str, message: &str| {
         aws.fails(
-            &["rds", "modify-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "audit", "--parameters", "ParameterName=server_audit_logging,ParameterValue=1,ApplyMethod=immediate", params],
+            &[
+                "rds",
+                "modify-db-cluster-parameter-group",
+                "--db-cluster-parameter-group-name",
+                "audit",
+                "--parameters",
+                "ParameterName=server_audit_logging,ParameterValue=1,ApplyMethod=immediate",
+                params,
+            ],
             "InvalidParameterValue",
             "ModifyDBClusterParameterGroup",
             message,
         );
     };
     bad("ParameterName=no_such_parameter,ParameterValue=1,ApplyMethod=immediate", "Could not find parameter with name: no_such_parameter");
-    bad("ParameterName=server_audit_events,ParameterValue=SELECT,ApplyMethod=immediate", "Value: SELECT is not a valid value for parameter: server_audit_events");
-    bad("ParameterName=server_audit_logs_upload,ParameterValue=yes,ApplyMethod=immediate", "Value: yes is not a valid value for parameter: server_audit_logs_upload");
+    bad(
+        "ParameterName=server_audit_events,ParameterValue=SELECT,ApplyMethod=immediate",
+        "Value: SELECT is not a valid value for parameter: server_audit_events",
+    );
+    bad(
+        "ParameterName=server_audit_logs_upload,ParameterValue=yes,ApplyMethod=immediate",
+        "Value: yes is not a valid value for parameter: server_audit_logs_upload",
+    );
     // Nothing of a refused request was applied.
     let user = aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit", "--source", "user"]);
     assert_eq!(user["Parameters"].as_array().unwrap().len(), 0, "{user}");
     aws.fails(
-        &["rds", "create-db-cluster", "--db-cluster-identifier", "c1", "--engine", "aurora-mysql", "--master-username", "admin", "--master-user-password", "short"],
+        &[
+            "rds",
+            "create-db-cluster",
+            "--db-cluster-identifier",
+            "c1",
+            "--engine",
+            "aurora-mysql",
+            "--master-username",
+            "admin",
+            "--master-user-password",
+            "short",
+        ],
         "InvalidParameterValue",
         "CreateDBCluster",
         "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters.",
@@ -432,7 +515,18 @@ fn bad_requests_get_rds_errors_and_change_nothing() {
         "The parameter DBClusterIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.",
     );
     aws.fails(
-        &["rds", "create-db-instance", "--db-instance-identifier", "i1", "--db-cluster-identifier", "nope", "--engine", "aurora-mysql", "--db-instance-class", "db.r6g.large"],
+        &[
+            "rds",
+            "create-db-instance",
+            "--db-instance-identifier",
+            "i1",
+            "--db-cluster-identifier",
+            "nope",
+            "--engine",
+            "aurora-mysql",
+            "--db-instance-class",
+            "db.r6g.large",
+        ],
         "DBClusterNotFoundFault",
         "CreateDBInstance",
         "DBCluster nope not found.",

@@ -36,7 +36,8 @@ const GROUP: &str = "/aws/rds/cluster/bench-cluster/audit";
 const STREAM: &str = "bench-1";
 const PASSWORD: &str = "Bench-pass-1";
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:GetLogEvents","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:/aws/rds/*:log-stream:*"},{"Effect":"Allow","Action":["logs:CreateLogStream","logs:DescribeLogStreams","logs:PutRetentionPolicy"],"Resource":"arn:aws:logs:*:*:log-group:/aws/rds/*"},{"Effect":"Allow","Action":"logs:CreateLogGroup","Resource":"*"}]}"#;
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rds.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const TRUST: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rds.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 #[derive(Parser, Debug)]
 #[command(about = "Measures a busy audited DB instance publishing to CloudWatch Logs")]
@@ -63,8 +64,11 @@ async fn main() -> Result<()> {
 
     let port = setup(&api).await?;
     let total = args.connections * args.statements;
-    mysql(port, "CREATE DATABASE sbtest; CREATE TABLE sbtest.t (id INT PRIMARY KEY AUTO_INCREMENT, k INT, c VARCHAR(120), KEY (k)); \
-                 INSERT INTO sbtest.t (k, c) SELECT seq, REPEAT('x', 100) FROM seq_1_to_10000;")?;
+    mysql(
+        port,
+        "CREATE DATABASE sbtest; CREATE TABLE sbtest.t (id INT PRIMARY KEY AUTO_INCREMENT, k INT, c VARCHAR(120), KEY (k)); \
+                 INSERT INTO sbtest.t (k, c) SELECT seq, REPEAT('x', 100) FROM seq_1_to_10000;",
+    )?;
 
     audit(&api, "0").await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -78,7 +82,12 @@ async fn main() -> Result<()> {
     let probes = tokio::task::spawn_blocking(move || probe(port, Duration::from_secs(600)));
     let started = Instant::now();
     let on = tokio::task::spawn_blocking(move || run_load(port, args.connections, args.statements)).await??;
-    println!("auditing on:  {total} statements in {:.2} s = {:.0} statements/s ({:.1}% of off)", on.as_secs_f64(), total as f64 / on.as_secs_f64(), 100.0 * off.as_secs_f64() / on.as_secs_f64());
+    println!(
+        "auditing on:  {total} statements in {:.2} s = {:.0} statements/s ({:.1}% of off)",
+        on.as_secs_f64(),
+        total as f64 / on.as_secs_f64(),
+        100.0 * off.as_secs_f64() / on.as_secs_f64()
+    );
     // The load is done; wait until the log group stops growing.
     let (published, last_seen) = tail.settle().await?;
     let published = published.saturating_sub(before);
@@ -91,7 +100,8 @@ async fn main() -> Result<()> {
     PROBING.store(false, std::sync::atomic::Ordering::Relaxed);
     let sent = probes.await??;
     let seen = tail.seen.lock().unwrap().clone();
-    let mut lags: Vec<f64> = sent.iter().filter_map(|(marker, at)| seen.get(marker).map(|s| s.duration_since(*at).as_secs_f64() * 1000.0)).collect();
+    let mut lags: Vec<f64> =
+        sent.iter().filter_map(|(marker, at)| seen.get(marker).map(|s| s.duration_since(*at).as_secs_f64() * 1000.0)).collect();
     lags.sort_by(f64::total_cmp);
     if lags.is_empty() {
         bail!("no probe query was seen in the log group");
@@ -121,18 +131,38 @@ async fn setup(api: &Query) -> Result<u16> {
     let role = api.call("iam", "CreateRole", &[("RoleName", "RdsLogsRole"), ("AssumeRolePolicyDocument", TRUST)]).await?;
     let role_arn = between(&role, "<Arn>", "</Arn>")?;
     api.call("iam", "AttachRolePolicy", &[("RoleName", "RdsLogsRole"), ("PolicyArn", &policy_arn)]).await?;
-    api.call("rds", "CreateDBClusterParameterGroup", &[("DBClusterParameterGroupName", "bench-pg"), ("DBParameterGroupFamily", "aurora-mysql8.0"), ("Description", "bench")])
-        .await?;
-    let params = [("server_audit_events", "CONNECT,QUERY,TABLE"), ("server_audit_logs_upload", "1"), ("aws_default_logs_role", role_arn.as_str())];
+    api.call(
+        "rds",
+        "CreateDBClusterParameterGroup",
+        &[("DBClusterParameterGroupName", "bench-pg"), ("DBParameterGroupFamily", "aurora-mysql8.0"), ("Description", "bench")],
+    )
+    .await?;
+    let params =
+        [("server_audit_events", "CONNECT,QUERY,TABLE"), ("server_audit_logs_upload", "1"), ("aws_default_logs_role", role_arn.as_str())];
     set_params(api, &params).await?;
     api.call(
         "rds",
         "CreateDBCluster",
-        &[("DBClusterIdentifier", "bench-cluster"), ("Engine", "aurora-mysql"), ("MasterUsername", "admin"), ("MasterUserPassword", PASSWORD), ("DBClusterParameterGroupName", "bench-pg")],
+        &[
+            ("DBClusterIdentifier", "bench-cluster"),
+            ("Engine", "aurora-mysql"),
+            ("MasterUsername", "admin"),
+            ("MasterUserPassword", PASSWORD),
+            ("DBClusterParameterGroupName", "bench-pg"),
+        ],
     )
     .await?;
-    api.call("rds", "CreateDBInstance", &[("DBInstanceIdentifier", STREAM), ("DBClusterIdentifier", "bench-cluster"), ("Engine", "aurora-mysql"), ("DBInstanceClass", "db.r6g.large")])
-        .await?;
+    api.call(
+        "rds",
+        "CreateDBInstance",
+        &[
+            ("DBInstanceIdentifier", STREAM),
+            ("DBClusterIdentifier", "bench-cluster"),
+            ("Engine", "aurora-mysql"),
+            ("DBInstanceClass", "db.r6g.large"),
+        ],
+    )
+    .await?;
     for _ in 0..600 {
         let out = api.call("rds", "DescribeDBInstances", &[("DBInstanceIdentifier", STREAM)]).await?;
         if out.contains("<DBInstanceStatus>available</DBInstanceStatus>") {
@@ -171,7 +201,8 @@ fn mysql(port: u16, sql: &str) -> Result<()> {
 
 fn client_command(port: u16) -> Command {
     let mut cmd = Command::new("mariadb");
-    cmd.args(["--protocol=TCP", "-h", "127.0.0.1", "-P", &port.to_string(), "-u", "admin", "--batch", "--skip-column-names"]).arg(format!("-p{PASSWORD}"));
+    cmd.args(["--protocol=TCP", "-h", "127.0.0.1", "-P", &port.to_string(), "-u", "admin", "--batch", "--skip-column-names"])
+        .arg(format!("-p{PASSWORD}"));
     cmd
 }
 
@@ -234,7 +265,14 @@ impl Tail {
         let task = tokio::spawn(async move {
             let mut token: Option<String> = None;
             loop {
-                let out = logs.get_log_events().log_group_name(GROUP).log_stream_name(STREAM).start_from_head(true).set_next_token(token.clone()).send().await;
+                let out = logs
+                    .get_log_events()
+                    .log_group_name(GROUP)
+                    .log_stream_name(STREAM)
+                    .start_from_head(true)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await;
                 let Ok(out) = out else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -286,7 +324,15 @@ async fn count_events(logs: &Client) -> Result<u64> {
     let mut token: Option<String> = None;
     let mut n = 0u64;
     loop {
-        let out = match logs.get_log_events().log_group_name(GROUP).log_stream_name(STREAM).start_from_head(true).set_next_token(token.clone()).send().await {
+        let out = match logs
+            .get_log_events()
+            .log_group_name(GROUP)
+            .log_stream_name(STREAM)
+            .start_from_head(true)
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(_) => return Ok(0),
         };
@@ -329,9 +375,15 @@ impl Query {
             .settings(SigningSettings::default())
             .build()?
             .into();
-        let headers: Vec<(String, String)> = req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
+        let headers: Vec<(String, String)> =
+            req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
         let uri = req.uri().to_string();
-        let signable = SignableRequest::new("POST", uri.as_str(), headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), SignableBody::Bytes(req.body()))?;
+        let signable = SignableRequest::new(
+            "POST",
+            uri.as_str(),
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(req.body()),
+        )?;
         let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)?.into_parts();
         instructions.apply_to_request_http1x(&mut req);
         let resp = self.http.execute(reqwest::Request::try_from(req)?).await?;
