@@ -10,7 +10,7 @@ use agent::config::{AgentSection, Config, InitialPosition, SourceConfig, Transfo
 use agent::sink::{Refused, Sink, SinkError, classify_code};
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use trail::Dispatch;
 use wire::AwsError;
@@ -45,8 +45,10 @@ pub struct Plan {
 /// A running publisher.
 pub struct Publisher {
     pub plan: Plan,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+    /// One agent per log type, each with its own checkpoints, so a type that stops
+    /// being published can forget where it was.
+    tasks: Vec<JoinHandle<()>>,
 }
 
 /// Reports a publisher's trouble as an RDS event (DescribeEvents).
@@ -63,7 +65,6 @@ pub struct Services {
 impl Publisher {
     /// Starts following the instance's files for `plan`.
     pub fn start(plan: Plan, home: &Home, dir: &InstanceDir, services: Services, report: Report) -> Publisher {
-        let config = agent_config(&plan, dir);
         let sink = Arc::new(RdsSink {
             services,
             home: home.clone(),
@@ -72,42 +73,51 @@ impl Publisher {
             failing: Mutex::new(None),
             report,
         });
-        let (tx, rx) = oneshot::channel();
-        let instance = plan.stream.clone();
-        let task = tokio::spawn(async move {
-            let stopped = async {
-                let _ = rx.await;
-            };
-            if let Err(e) = agent::run(config, sink, false, stopped).await {
-                tracing::error!(instance = %instance, error = %e, "the log publisher stopped");
-            }
-        });
-        Publisher { plan, stop: Some(tx), task }
+        let (stop, _) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for kind in &plan.log_types {
+            let config = agent_config(&plan, kind, dir);
+            let (sink, mut stopped, instance, kind) = (sink.clone(), stop.subscribe(), plan.stream.clone(), kind.clone());
+            tasks.push(tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                if let Err(e) = agent::run(config, sink, false, stopped).await {
+                    tracing::error!(instance = %instance, log_type = %kind, error = %e, "the log publisher stopped");
+                }
+            }));
+        }
+        Publisher { plan, stop, tasks }
+    }
+
+    /// Where a log type's publisher keeps its checkpoints.
+    pub fn state_dir(dir: &InstanceDir, kind: &str) -> std::path::PathBuf {
+        dir.publisher_state().join(kind)
     }
 
     /// Stops reading, sends what was read (briefly), and writes checkpoints.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
         }
-        let _ = (&mut self.task).await;
     }
 }
 
-/// The agent configuration of a plan: one source per log type.
-fn agent_config(plan: &Plan, dir: &InstanceDir) -> Config {
+/// The agent configuration of one log type of a plan.
+fn agent_config(plan: &Plan, kind: &str, dir: &InstanceDir) -> Config {
     let mut agent = AgentSection::default();
-    agent.state_dir = dir.publisher_state();
+    agent.state_dir = Publisher::state_dir(dir, kind);
     agent.status_interval_secs = 0;
     let mut sources = Vec::new();
-    for kind in &plan.log_types {
+    {
         let mut source = SourceConfig::new("", &format!("{}/{kind}", plan.group_prefix));
         source.log_stream = plan.stream.clone();
         // Applies only when there is no checkpoint: records written while nothing was
         // published stay unpublished, and files that appear later are read whole.
         source.initial_position = InitialPosition::EndOfFile;
         source.timezone = agent::config::TimeZone::Utc;
-        match kind.as_str() {
+        match kind {
             "audit" => {
                 source.path = dir.audit_log().display().to_string();
                 source.timestamp_format = Some("epoch_micros".into());

@@ -256,11 +256,13 @@ impl Rds {
         }
         if r.publisher.as_ref().map(|p| &p.plan) != plan.as_ref() {
             if let Some(p) = r.publisher.take() {
+                let old = p.plan.log_types.clone();
                 p.stop().await;
-            }
-            if plan.is_none() {
-                // What is written while nothing is published stays unpublished.
-                let _ = std::fs::remove_dir_all(dir.publisher_state());
+                // What is written while a log type is not published stays unpublished:
+                // its publisher forgets where it was and starts again at the files' ends.
+                for kind in old.iter().filter(|k| !plan.as_ref().is_some_and(|p| p.log_types.contains(k))) {
+                    let _ = std::fs::remove_dir_all(Publisher::state_dir(&dir, kind));
+                }
             }
             r.publisher = plan.map(|p| self.publisher(p, &i));
         }

@@ -278,6 +278,16 @@ fn the_audit_story_from_role_to_searchable_records() {
     wait_record(&aws, "audit-1", "admin", "QUERY", "'CREATE TABLE shop.while_denied (a INT)'", "0");
     wait_for("an event that publishing resumed", 30, || events_say(&aws, "audit-1", "has resumed").then_some(()));
 
+    // Upload off: nothing more is published, nothing is deleted.
+    set_parameters(&aws, "audit-pg", &[("server_audit_logs_upload", "0")]);
+    std::thread::sleep(Duration::from_secs(2));
+    sql_ok(port1, "admin", PASSWORD, "CREATE TABLE shop.upload_off (a INT)");
+    std::thread::sleep(Duration::from_secs(3));
+    let kept = records(&aws, "audit-1");
+    assert!(!has(&kept, "admin", "QUERY", "'CREATE TABLE shop.upload_off (a INT)'", "0"));
+    assert!(has(&kept, "admin", "QUERY", "'CREATE TABLE shop.while_denied (a INT)'", "0"));
+    set_parameters(&aws, "audit-pg", &[("server_audit_logs_upload", "1")]);
+
     // No role, no streaming; an event says why.
     set_parameters(&aws, "audit-pg", &[("aws_default_logs_role", "")]);
     wait_for("an event about the missing role", 30, || events_say(&aws, "audit-1", "aws_default_logs_role is not set").then_some(()));
@@ -363,6 +373,27 @@ fn standalone_instances_snapshots_and_their_trail() {
     });
     assert!(messages("/aws/rds/instance/test-instance/error").iter().any(|m| m.contains("ready for connections")));
 
+    // A new master password, then a reboot: the data stays.
+    let modified = aws.ok(&[
+        "rds",
+        "modify-db-instance",
+        "--db-instance-identifier",
+        "test-instance",
+        "--master-user-password",
+        "Second-secret-9",
+        "--apply-immediately",
+    ]);
+    assert_eq!(modified["DBInstance"]["DBInstanceStatus"], "modifying");
+    assert_eq!(modified["DBInstance"]["PendingModifiedValues"]["MasterUserPassword"], "****");
+    wait_available(&aws, "test-instance");
+    wait_for("the new password", 30, || sql(port, "myawsuser", "Second-secret-9", "SELECT 1").status.success().then_some(()));
+    assert!(!sql(port, "myawsuser", secret, "SELECT 1").status.success(), "the old password no longer works");
+    let rebooting = aws.ok(&["rds", "reboot-db-instance", "--db-instance-identifier", "test-instance"]);
+    assert_eq!(rebooting["DBInstance"]["DBInstanceStatus"], "rebooting");
+    assert_eq!(wait_available(&aws, "test-instance"), port);
+    assert_eq!(sql_ok(port, "myawsuser", "Second-secret-9", "SELECT sku FROM inventory.items").trim(), "42");
+    assert!(events_say(&aws, "test-instance", "DB instance restarted"));
+
     // Seed 003: a snapshot, then the instance deleted.
     let snap =
         aws.ok(&["rds", "create-db-snapshot", "--db-instance-identifier", "test-instance", "--db-snapshot-identifier", "before-delete"]);
@@ -418,6 +449,7 @@ fn standalone_instances_snapshots_and_their_trail() {
     assert_eq!(create["requestParameters"]["masterUserPassword"], "****");
     assert_eq!(create["requestParameters"]["dBInstanceIdentifier"], "test-instance");
     assert!(!create.to_string().contains(secret));
+    assert!(!lookup("ModifyDBInstance").to_string().contains("Second-secret-9"));
     assert_eq!(lookup("CreateDBSnapshot")["requestParameters"]["dBSnapshotIdentifier"], "before-delete");
     assert_eq!(lookup("DeleteDBInstance")["requestParameters"]["dBInstanceIdentifier"], "test-instance");
 }
@@ -541,6 +573,71 @@ fn bad_requests_get_rds_errors_and_change_nothing() {
     assert_eq!(none["DBInstances"].as_array().unwrap().len(), 0);
     let none = aws.ok(&["rds", "describe-db-clusters"]);
     assert_eq!(none["DBClusters"].as_array().unwrap().len(), 0);
+    // Parameters set, then reset one by one and all at once.
+    set_parameters(&aws, "audit", &[("server_audit_logging", "1"), ("server_audit_events", "CONNECT"), ("general_log", "1")]);
+    aws.ok(&[
+        "rds",
+        "reset-db-cluster-parameter-group",
+        "--db-cluster-parameter-group-name",
+        "audit",
+        "--parameters",
+        "ParameterName=general_log,ApplyMethod=immediate",
+    ]);
+    let user = aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit", "--source", "user"]);
+    assert_eq!(user["Parameters"].as_array().unwrap().len(), 2, "{user}");
+    aws.ok(&["rds", "reset-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "audit", "--reset-all-parameters"]);
+    let user = aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit", "--source", "user"]);
+    assert_eq!(user["Parameters"].as_array().unwrap().len(), 0, "{user}");
+
+    // A cluster without instances: roles come and go, and it can be deleted.
+    aws.ok(&[
+        "rds",
+        "create-db-cluster",
+        "--db-cluster-identifier",
+        "c1",
+        "--engine",
+        "aurora-mysql",
+        "--master-username",
+        "admin",
+        "--master-user-password",
+        PASSWORD,
+        "--db-cluster-parameter-group-name",
+        "audit",
+    ]);
+    let role = "arn:aws:iam::111122223333:role/S3Import";
+    aws.ok(&["rds", "add-role-to-db-cluster", "--db-cluster-identifier", "c1", "--role-arn", role]);
+    aws.fails(
+        &["rds", "add-role-to-db-cluster", "--db-cluster-identifier", "c1", "--role-arn", role],
+        "DBClusterRoleAlreadyExists",
+        "AddRoleToDBCluster",
+        &format!("Role ARN {role} is already associated with DB Cluster c1"),
+    );
+    let c = aws.ok(&["rds", "describe-db-clusters", "--db-cluster-identifier", "c1"]);
+    assert_eq!(c["DBClusters"][0]["AssociatedRoles"][0]["RoleArn"], role);
+    aws.fails(
+        &["rds", "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "audit"],
+        "InvalidDBParameterGroupState",
+        "DeleteDBClusterParameterGroup",
+        "Cannot delete parameter group audit because it is in use by a DB cluster",
+    );
+    aws.ok(&["rds", "remove-role-from-db-cluster", "--db-cluster-identifier", "c1", "--role-arn", role]);
+    aws.fails(
+        &["rds", "remove-role-from-db-cluster", "--db-cluster-identifier", "c1", "--role-arn", role],
+        "DBClusterRoleNotFound",
+        "RemoveRoleFromDBCluster",
+        &format!("Role ARN {role} cannot be found for DB Cluster: c1"),
+    );
+    aws.fails(
+        &["rds", "delete-db-cluster", "--db-cluster-identifier", "c1"],
+        "InvalidParameterCombination",
+        "DeleteDBCluster",
+        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+    );
+    aws.ok(&["rds", "delete-db-cluster", "--db-cluster-identifier", "c1", "--skip-final-snapshot"]);
+    wait_for("c1 to be gone", 30, || {
+        let out = aws.run(&["rds", "describe-db-clusters", "--db-cluster-identifier", "c1"]);
+        (!out.status.success()).then_some(())
+    });
     aws.fails(
         &["rds", "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "default.aurora-mysql8.0"],
         "InvalidDBParameterGroupState",
