@@ -49,7 +49,7 @@ struct Args {
     #[arg(long, default_value_t = 4)]
     connections: usize,
     /// Statements each connection runs per measured run.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 50_000)]
     statements: usize,
 }
 
@@ -67,7 +67,7 @@ async fn main() -> Result<()> {
     mysql(
         port,
         "CREATE DATABASE sbtest; CREATE TABLE sbtest.t (id INT PRIMARY KEY AUTO_INCREMENT, k INT, c VARCHAR(120), KEY (k)); \
-                 INSERT INTO sbtest.t (k, c) SELECT seq, REPEAT('x', 100) FROM seq_1_to_10000;",
+                 USE sbtest; INSERT INTO t (k, c) SELECT seq, REPEAT('x', 100) FROM seq_1_to_10000;",
     )?;
 
     audit(&api, "0").await?;
@@ -82,14 +82,19 @@ async fn main() -> Result<()> {
     let probes = tokio::task::spawn_blocking(move || probe(port, Duration::from_secs(600)));
     let started = Instant::now();
     let on = tokio::task::spawn_blocking(move || run_load(port, args.connections, args.statements)).await??;
+    let load_end = Instant::now();
     println!(
         "auditing on:  {total} statements in {:.2} s = {:.0} statements/s ({:.1}% of off)",
         on.as_secs_f64(),
         total as f64 / on.as_secs_f64(),
         100.0 * off.as_secs_f64() / on.as_secs_f64()
     );
-    // The load is done; wait until the log group stops growing.
-    let (published, last_seen) = tail.settle().await?;
+    // The load is done: one last marker, after every record of the load in the file;
+    // once it is readable, so is everything before it.
+    PROBING.store(false, std::sync::atomic::Ordering::Relaxed);
+    let sent = probes.await??;
+    mysql(port, "SELECT 'probe-final'")?;
+    let (published, last_seen) = tail.wait_for("probe-final").await;
     let published = published.saturating_sub(before);
     let span = last_seen.duration_since(started);
     println!(
@@ -97,8 +102,6 @@ async fn main() -> Result<()> {
         span.as_secs_f64(),
         published as f64 / span.as_secs_f64()
     );
-    PROBING.store(false, std::sync::atomic::Ordering::Relaxed);
-    let sent = probes.await??;
     let seen = tail.seen.lock().unwrap().clone();
     let mut lags: Vec<f64> =
         sent.iter().filter_map(|(marker, at)| seen.get(marker).map(|s| s.duration_since(*at).as_secs_f64() * 1000.0)).collect();
@@ -303,14 +306,13 @@ impl Tail {
         Tail { seen, count, task }
     }
 
-    /// Waits until no new event arrived for 3 s; the events read and when the last came.
-    async fn settle(&self) -> Result<(u64, Instant)> {
+    /// Waits until the record of a marker has been read; the events read by then, and when.
+    async fn wait_for(&self, marker: &str) -> (u64, Instant) {
         loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let (n, last) = *self.count.lock().unwrap();
-            if last.elapsed() > Duration::from_secs(3) && n > 0 {
-                return Ok((n, last));
+            if let Some(at) = self.seen.lock().unwrap().get(marker) {
+                return (self.count.lock().unwrap().0, *at);
             }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
