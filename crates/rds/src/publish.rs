@@ -106,42 +106,36 @@ impl Publisher {
 
 /// The agent configuration of one log type of a plan.
 fn agent_config(plan: &Plan, kind: &str, dir: &InstanceDir) -> Config {
-    let mut agent = AgentSection::default();
-    agent.state_dir = Publisher::state_dir(dir, kind);
-    agent.status_interval_secs = 0;
-    let mut sources = Vec::new();
-    {
-        let mut source = SourceConfig::new("", &format!("{}/{kind}", plan.group_prefix));
-        source.log_stream = plan.stream.clone();
-        // Applies only when there is no checkpoint: records written while nothing was
-        // published stay unpublished, and files that appear later are read whole.
-        source.initial_position = InitialPosition::EndOfFile;
-        source.timezone = agent::config::TimeZone::Utc;
-        match kind {
-            "audit" => {
-                source.path = dir.audit_log().display().to_string();
-                source.timestamp_format = Some("epoch_micros".into());
-                let instance = plan.stream.clone();
-                source.transform = Some(Transform(Arc::new(move |line: &str| crate::audit::to_aurora(line, &instance))));
-            }
-            "error" => {
-                source.path = dir.error_log().display().to_string();
-                source.timestamp_format = Some("%Y-%m-%d %H:%M:%S".into());
-                source.multi_line_start_pattern = Some("{timestamp_format}".into());
-            }
-            "general" => {
-                source.path = dir.general_log().display().to_string();
-                source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
-            }
-            _ => {
-                source.path = dir.slow_log().display().to_string();
-                source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
-                source.multi_line_start_pattern = Some("^# Time: ".into());
-            }
+    let agent = AgentSection { state_dir: Publisher::state_dir(dir, kind), status_interval_secs: 0, ..Default::default() };
+    let mut source = SourceConfig::new("", &format!("{}/{kind}", plan.group_prefix));
+    source.log_stream = plan.stream.clone();
+    // Applies only when there is no checkpoint: records written while nothing was
+    // published stay unpublished, and files that appear later are read whole.
+    source.initial_position = InitialPosition::EndOfFile;
+    source.timezone = agent::config::TimeZone::Utc;
+    match kind {
+        "audit" => {
+            source.path = dir.audit_log().display().to_string();
+            source.timestamp_format = Some("epoch_micros".into());
+            let instance = plan.stream.clone();
+            source.transform = Some(Transform(Arc::new(move |line: &str| crate::audit::to_aurora(line, &instance))));
         }
-        sources.push(source);
+        "error" => {
+            source.path = dir.error_log().display().to_string();
+            source.timestamp_format = Some("%Y-%m-%d %H:%M:%S".into());
+            source.multi_line_start_pattern = Some("{timestamp_format}".into());
+        }
+        "general" => {
+            source.path = dir.general_log().display().to_string();
+            source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
+        }
+        _ => {
+            source.path = dir.slow_log().display().to_string();
+            source.timestamp_format = Some("%y%m%d %H:%M:%S".into());
+            source.multi_line_start_pattern = Some("^# Time: ".into());
+        }
     }
-    Config { agent, sources }
+    Config { agent, sources: vec![source] }
 }
 
 /// CloudWatch Logs through the server's pipeline, as a session of the logs role.

@@ -116,8 +116,11 @@ async fn changeable(r: &Request<'_>) -> Result<ParameterGroup, AwsError> {
     find(r, &name).await
 }
 
-/// The `Parameters` of a request: (name, value, apply method), at most 20.
-fn requested(r: &Request<'_>) -> Result<Vec<(String, Option<String>, Option<String>)>, AwsError> {
+/// One entry of a request's `Parameters`: name, value, apply method.
+type Requested = (String, Option<String>, Option<String>);
+
+/// The `Parameters` of a request, at most 20.
+fn requested(r: &Request<'_>) -> Result<Vec<Requested>, AwsError> {
     let list = r.input.get("Parameters").and_then(Value::as_array).cloned().unwrap_or_default();
     if list.len() > 20 {
         return Err(invalid("A maximum of 20 parameters can be modified in a single request."));
