@@ -165,30 +165,11 @@ impl RdsSink {
             *self.session.lock().unwrap() = Some(c.clone());
             return Ok(c);
         };
-        let session_name = "RDSLogsPublisher";
-        let result = self.services.identities.assume_role_for_service(SERVICE_PRINCIPAL, role, session_name, now);
-        let response = result.as_ref().ok().map(|c| {
-            json!({
-                "credentials": {"accessKeyId": c.principal.access_key_id, "expiration": c.principal.session.as_ref().map(|s| trail::record::iso_time(s.expires_at * 1000))},
-                "assumedRoleUser": {"assumedRoleId": c.principal.id, "arn": c.principal.arn},
-            })
-        });
-        let role_name = role.rsplit('/').next().unwrap_or(role).to_owned();
-        let event = trail::record::from_service_call(trail::record::ServiceCall {
-            invoked_by: SERVICE_PRINCIPAL,
-            account_id: &self.home.account_id,
-            region: &self.home.region,
-            event_source: "sts.amazonaws.com",
-            event_name: "AssumeRole",
-            request_parameters: json!({"roleArn": role, "roleSessionName": session_name}),
-            outcome: match &result {
-                Ok(_) => Ok(response.unwrap_or(Value::Null)),
-                Err(e) => Err(e),
-            },
-            now_millis: now.unix_timestamp() * 1000,
-            resources: vec![("AWS::IAM::Role".to_owned(), role_name, role.clone())],
-        });
-        self.services.recorder.record(event, true).await;
+        let services = &self.services;
+        let result = services
+            .recorder
+            .assume_role_for_service(&services.identities, SERVICE_PRINCIPAL, role, "RDSLogsPublisher", &self.home.region)
+            .await;
         match result {
             Ok(c) => {
                 *self.session.lock().unwrap() = Some(c.clone());

@@ -278,30 +278,8 @@ impl Delivery {
             return Ok(c.clone());
         }
         let session_name = "CloudTrailCloudWatchLogsDelivery";
-        let result = self.identities.assume_role_for_service(SERVICE_PRINCIPAL, role, session_name, now);
-        let request = json!({"roleArn": role, "roleSessionName": session_name});
-        let response = result.as_ref().ok().map(|c| {
-            json!({
-                "credentials": {"accessKeyId": c.principal.access_key_id, "expiration": c.principal.session.as_ref().map(|s| crate::record::iso_time(s.expires_at * 1000))},
-                "assumedRoleUser": {"assumedRoleId": c.principal.id, "arn": c.principal.arn},
-            })
-        });
-        let role_name = role.rsplit('/').next().unwrap_or(role).to_owned();
-        let event = crate::record::from_service_call(crate::record::ServiceCall {
-            invoked_by: SERVICE_PRINCIPAL,
-            account_id: &trail.account_id,
-            region: &trail.home_region,
-            event_source: "sts.amazonaws.com",
-            event_name: "AssumeRole",
-            request_parameters: request,
-            outcome: match &result {
-                Ok(_) => Ok(response.unwrap_or(Value::Null)),
-                Err(e) => Err(e),
-            },
-            now_millis: now_millis(),
-            resources: vec![("AWS::IAM::Role".to_owned(), role_name, role.to_owned())],
-        });
-        self.recorder.record(event, true).await;
+        let result =
+            self.recorder.assume_role_for_service(&self.identities, SERVICE_PRINCIPAL, role, session_name, &trail.home_region).await;
         let caller = result?;
         sessions.insert(role.to_owned(), caller.clone());
         Ok(caller)

@@ -31,6 +31,44 @@ struct Pending {
 }
 
 impl Recorder {
+    /// AssumeRole by one of trailwatch's own services (`cloudtrail.amazonaws.com`
+    /// delivering to a log group, `rds.amazonaws.com` publishing database logs), recorded
+    /// as AWS records a service's call, durably, before the session is used.
+    pub async fn assume_role_for_service(
+        &self,
+        identities: &iam::Identities,
+        service: &str,
+        role: &str,
+        session_name: &str,
+        region: &str,
+    ) -> Result<iam::Caller, wire::AwsError> {
+        let now = time::OffsetDateTime::now_utc();
+        let result = identities.assume_role_for_service(service, role, session_name, now);
+        let response = result.as_ref().ok().map(|c| {
+            serde_json::json!({
+                "credentials": {"accessKeyId": c.principal.access_key_id, "expiration": c.principal.session.as_ref().map(|s| crate::record::iso_time(s.expires_at * 1000))},
+                "assumedRoleUser": {"assumedRoleId": c.principal.id, "arn": c.principal.arn},
+            })
+        });
+        let role_name = role.rsplit('/').next().unwrap_or(role).to_owned();
+        let event = crate::record::from_service_call(crate::record::ServiceCall {
+            invoked_by: service,
+            account_id: identities.account_id(),
+            region,
+            event_source: "sts.amazonaws.com",
+            event_name: "AssumeRole",
+            request_parameters: serde_json::json!({"roleArn": role, "roleSessionName": session_name}),
+            outcome: match &result {
+                Ok(_) => Ok(response.unwrap_or(serde_json::Value::Null)),
+                Err(e) => Err(e),
+            },
+            now_millis: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            resources: vec![("AWS::IAM::Role".to_owned(), role_name, role.to_owned())],
+        });
+        self.record(event, true).await;
+        result
+    }
+
     /// Starts the committer over a store.
     pub fn start(store: Arc<Store>) -> Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
