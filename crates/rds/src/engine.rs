@@ -124,8 +124,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts the server and waits until it accepts connections on its socket.
-    pub async fn start(&self, dir: &InstanceDir, port: u16) -> anyhow::Result<Child> {
+    /// Starts the server and waits until it accepts connections on its socket. Members
+    /// of a cluster (`server_id` given) write a binary log, so readers can replicate.
+    pub async fn start(&self, dir: &InstanceDir, port: u16, server_id: Option<u32>) -> anyhow::Result<Child> {
         std::fs::create_dir_all(dir.logs().join("audit"))?;
         stop_stale(dir).await;
         let mut cmd = Command::new(&self.mariadbd);
@@ -153,6 +154,12 @@ impl Engine {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(false);
+        if let Some(id) = server_id {
+            cmd.arg(format!("--server-id={id}"))
+                .arg(format!("--log-bin={}", dir.data().join("mariadb-bin").display()))
+                .arg("--binlog-format=ROW")
+                .arg("--binlog-expire-logs-seconds=86400");
+        }
         // SAFETY: prctl is async-signal-safe; it only asks the kernel to signal the child
         // when trailwatch dies, so a killed trailwatch leaves no server behind.
         unsafe {
@@ -181,6 +188,11 @@ impl Engine {
     /// Runs statements as the instance's root over its socket; they travel on stdin so
     /// no secret in them shows in a process listing.
     pub async fn admin(&self, dir: &InstanceDir, sql: &str) -> anyhow::Result<String> {
+        self.admin_bytes(dir, sql.as_bytes()).await
+    }
+
+    /// [`Engine::admin`] for SQL that need not be UTF-8, such as a dump.
+    pub async fn admin_bytes(&self, dir: &InstanceDir, sql: &[u8]) -> anyhow::Result<String> {
         let mut child = Command::new(&self.client)
             .arg("--no-defaults")
             .arg(format!("--socket={}", dir.socket().display()))
@@ -193,7 +205,7 @@ impl Engine {
             .spawn()
             .context("running the mariadb client")?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin.write_all(sql.as_bytes()).await?;
+        stdin.write_all(sql).await?;
         drop(stdin);
         let out = child.wait_with_output().await?;
         if !out.status.success() {
@@ -204,6 +216,15 @@ impl Engine {
 
     /// A consistent dump of every database (one transaction for InnoDB tables).
     pub async fn dump(&self, dir: &InstanceDir) -> anyhow::Result<Vec<u8>> {
+        self.dump_with(dir, &[]).await
+    }
+
+    /// A dump to start a replica from: it also sets the replica's GTID position.
+    pub async fn dump_for_replica(&self, dir: &InstanceDir) -> anyhow::Result<Vec<u8>> {
+        self.dump_with(dir, &["--master-data=1", "--gtid"]).await
+    }
+
+    async fn dump_with(&self, dir: &InstanceDir, extra: &[&str]) -> anyhow::Result<Vec<u8>> {
         let out = Command::new(&self.dump)
             .arg("--no-defaults")
             .arg(format!("--socket={}", dir.socket().display()))
@@ -212,6 +233,7 @@ impl Engine {
             .arg("--all-databases")
             .arg("--routines")
             .arg("--events")
+            .args(extra)
             .stdin(Stdio::null())
             .output()
             .await

@@ -221,12 +221,29 @@ impl Rds {
                     p.stop().await;
                 }
             }
+            // A reader of a cluster starts from its writer, which must be up first.
+            let writer = match &i.cluster {
+                Some(c) => self.writer(&i.home, c).await?,
+                None => None,
+            };
+            let joins = writer.as_ref().filter(|w| w.id != i.id && i.status == "creating");
+            if let Some(w) = joins
+                && !running.contains_key(&(w.home.clone(), w.id.clone()))
+            {
+                return Ok(());
+            }
             engine.initialize(&dir).await?;
             // The publisher starts first, so it sees the server's files from their beginning.
             let publisher = plan.clone().map(|p| self.publisher(p, &i));
-            let child = engine.start(&dir, i.port).await?;
-            if i.status == "creating" {
-                self.create_master_user(engine, &i).await?;
+            let child = engine.start(&dir, i.port, i.cluster.as_ref().map(|_| server_id(&i))).await?;
+            match joins {
+                Some(w) => self.replicate(engine, &i, w).await?,
+                None if i.status == "creating" => self.create_master_user(engine, &i).await?,
+                // A reader restarted: replication resumes by itself; writes stay refused.
+                None if writer.as_ref().is_some_and(|w| w.id != i.id) => {
+                    engine.admin(&dir, "SET GLOBAL read_only = ON;\n").await?;
+                }
+                None => {}
             }
             engine.admin(&dir, &settings.statements()).await.context("applying parameters")?;
             running
@@ -235,7 +252,7 @@ impl Rds {
         let r = running.get_mut(&key).expect("inserted above");
         if r.reboots != i.reboots {
             engine::stop(&mut r.child).await;
-            r.child = engine.start(&dir, i.port).await?;
+            r.child = engine.start(&dir, i.port, i.cluster.as_ref().map(|_| server_id(&i))).await?;
             r.applied = None;
             r.reboots = i.reboots;
             self.event(&i.home, "db-instance", &i.id, KIND_INSTANCE, &["availability"], "DB instance restarted").await;
@@ -311,6 +328,43 @@ impl Rds {
         Ok(String::from_utf8(bytes)?)
     }
 
+    /// A cluster's writer: its oldest instance.
+    async fn writer(&self, home: &Home, cluster: &str) -> anyhow::Result<Option<Instance>> {
+        let mut members: Vec<Instance> = self.all::<Instance>(KIND_INSTANCE).await?;
+        members.retain(|m| &m.home == home && m.cluster.as_deref() == Some(cluster) && m.status != "deleting");
+        Ok(members.into_iter().min_by_key(|m| (m.created_ms, m.id.clone())))
+    }
+
+    /// Makes a new reader a replica of the writer: a replication user on the writer, a
+    /// dump of the writer (users included) loaded here at its GTID position, then
+    /// replication from there on. Like Aurora's readers, it takes no writes of its own.
+    async fn replicate(&self, engine: &Engine, reader: &Instance, writer: &Instance) -> anyhow::Result<()> {
+        let writer_dir = self.instance_dir(&writer.home, &writer.id);
+        let dir = self.instance_dir(&reader.home, &reader.id);
+        let password = hex::encode(store::crypto::random_array::<16>());
+        let secret = sql_string(&password);
+        engine
+            .admin(
+                &writer_dir,
+                &format!(
+                    "CREATE USER IF NOT EXISTS 'rdsrepl'@'%' IDENTIFIED BY {secret};\nALTER USER 'rdsrepl'@'%' IDENTIFIED BY {secret};\n\
+                     GRANT REPLICATION SLAVE ON *.* TO 'rdsrepl'@'%';\n"
+                ),
+            )
+            .await
+            .context("creating the replication user")?;
+        let dump = engine.dump_for_replica(&writer_dir).await.context("dumping the writer")?;
+        engine.admin_bytes(&dir, &dump).await.context("loading the writer's dump")?;
+        let sql = format!(
+            "CHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {}, MASTER_USER = 'rdsrepl', MASTER_PASSWORD = {secret}, MASTER_USE_GTID = slave_pos;\n\
+             START SLAVE;\nSET GLOBAL read_only = ON;\nFLUSH PRIVILEGES;\n",
+            sql_string(&engine.host),
+            writer.port
+        );
+        engine.admin(&dir, &sql).await.context("starting replication")?;
+        Ok(())
+    }
+
     /// The master user with every privilege, and the initial database.
     async fn create_master_user(&self, engine: &Engine, i: &Instance) -> anyhow::Result<()> {
         let sealed = match &i.cluster {
@@ -324,7 +378,8 @@ impl Rds {
         let user = sql_string(&i.master_username);
         let mut sql = format!(
             "CREATE USER IF NOT EXISTS {user}@'%' IDENTIFIED BY {password};\nALTER USER {user}@'%' IDENTIFIED BY {password};\n\
-             GRANT ALL PRIVILEGES ON *.* TO {user}@'%' WITH GRANT OPTION;\n"
+             GRANT ALL PRIVILEGES ON *.* TO {user}@'%' WITH GRANT OPTION;\n\
+             REVOKE READ_ONLY ADMIN ON *.* FROM {user}@'%';\n"
         );
         if let Some(db) = &i.db_name {
             sql.push_str(&format!("CREATE DATABASE IF NOT EXISTS `{}`;\n", db.replace('`', "``")));
@@ -401,4 +456,11 @@ impl Rds {
         self.event(&s.home, "db-snapshot", &s.id, KIND_SNAPSHOT, &["backup"], "Manual snapshot created").await;
         Ok(())
     }
+}
+
+/// A server ID unique to the instance, for replication within its cluster.
+fn server_id(i: &Instance) -> u32 {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("{}/{}/{}", i.home.account_id, i.home.region, i.id));
+    (u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]]) & 0x7fff_fffe) + 1
 }

@@ -203,6 +203,14 @@ fn the_audit_story_from_role_to_searchable_records() {
     let denied = sql(port1, "clerk", "Clerk-pass-1", "DROP TABLE shop.orders");
     assert!(String::from_utf8_lossy(&denied.stderr).contains("DROP command denied"), "{denied:?}");
     sql_ok(port2, "admin", PASSWORD, "SELECT 2 AS on_the_reader");
+    // The reader replicates the writer, users included, and takes no writes itself.
+    let replicated = wait_for("the reader to have the writer's row", 30, || {
+        let out = sql(port2, "clerk", "Clerk-pass-1", "SELECT item FROM shop.orders");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
+    });
+    assert_eq!(replicated, r#"it's, "quoted""#);
+    let refused = sql(port2, "admin", PASSWORD, "INSERT INTO shop.orders VALUES (2, 'on the reader')");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--read-only"), "{refused:?}");
 
     let got = wait_record(&aws, "audit-1", "clerk", "QUERY", "'DROP TABLE shop.orders'", "1142");
     for r in &got {
@@ -306,6 +314,10 @@ fn the_audit_story_from_role_to_searchable_records() {
     assert_eq!(sql_ok(port1, "admin", PASSWORD, "SELECT item FROM shop.orders").trim(), r#"it's, "quoted""#);
     sql_ok(port1, "admin", PASSWORD, "CREATE TABLE shop.after_restart (a INT)");
     wait_record(&aws, "audit-1", "admin", "QUERY", "'CREATE TABLE shop.after_restart (a INT)'", "0");
+    assert_eq!(wait_available(&aws, "audit-2"), port2);
+    wait_for("the reader to replicate again", 30, || {
+        sql(port2, "admin", PASSWORD, "SELECT COUNT(*) FROM shop.after_restart").status.success().then_some(())
+    });
 
     // Events outlive the instance.
     aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "audit-2"]);

@@ -88,8 +88,10 @@ pub(crate) fn output(c: &Cluster, members: &[Instance], host: &str) -> Value {
             out["Port"] = json!(c.port.unwrap_or(3306));
         }
     }
-    if let Some(rd) = reader {
-        out["ReaderEndpoint"] = json!(format!("{host}:{}", rd.port));
+    // Each reader listens on its own port (DescribeDBInstances tells which); the
+    // address is the one they share.
+    if reader.is_some() {
+        out["ReaderEndpoint"] = json!(host);
     }
     out
 }
