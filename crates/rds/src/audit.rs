@@ -47,7 +47,7 @@ pub fn parse(line: &str) -> Option<Record<'_>> {
     let (connection_id, query_id, operation, database) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
     let rest = fields.next()?;
     let (object, retcode) = split_object(rest)?;
-    if !retcode.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+    if !is_retcode(retcode) {
         return None;
     }
     Some(Record { micros, serverhost, username, host, connection_id, query_id, operation, database, object, retcode })
@@ -64,7 +64,7 @@ fn split_object(rest: &str) -> Option<(&str, &str)> {
                 b'\\' => i += 2,
                 b'\'' => {
                     let end = i + 2; // the opening quote and this one
-                    if rest.as_bytes().get(end) == Some(&b',') {
+                    if rest.as_bytes().get(end) == Some(&b',') && is_retcode(&rest[end + 1..]) {
                         return Some((&rest[..end], &rest[end + 1..]));
                     }
                     i += 1;
@@ -75,6 +75,11 @@ fn split_object(rest: &str) -> Option<(&str, &str)> {
     }
     let comma = rest.rfind(',')?;
     Some((&rest[..comma], &rest[comma + 1..]))
+}
+
+/// A retcode: a number, or empty (TABLE records).
+fn is_retcode(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
 /// `YYYYMMDD HH:MM:SS` (UTC) as Unix microseconds.

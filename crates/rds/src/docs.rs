@@ -67,6 +67,9 @@ pub struct Cluster {
     pub master_username: String,
     /// The master password sealed under the master key; every instance of the cluster gets it.
     pub sealed_password: Vec<u8>,
+    /// The password readers replicate the writer with, sealed (purpose: ARN + `/replication`).
+    #[serde(default)]
+    pub sealed_replication_password: Vec<u8>,
     pub database_name: Option<String>,
     /// The port asked for, given to the writer when free.
     pub port: Option<u16>,

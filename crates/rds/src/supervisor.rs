@@ -3,6 +3,7 @@
 //! backing-up, deleting). It wakes when a handler changes something, and every second
 //! to notice a server that died.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -341,13 +342,17 @@ impl Rds {
     async fn replicate(&self, engine: &Engine, reader: &Instance, writer: &Instance) -> anyhow::Result<()> {
         let writer_dir = self.instance_dir(&writer.home, &writer.id);
         let dir = self.instance_dir(&reader.home, &reader.id);
-        let password = hex::encode(store::crypto::random_array::<16>());
+        let cluster_id = reader.cluster.as_deref().context("a reader is in a cluster")?;
+        let body = self.store.rds_get(&reader.home.account_id, &reader.home.region, KIND_CLUSTER, cluster_id).await?.context("the cluster is gone")?;
+        let cluster: Cluster = serde_json::from_str(&body)?;
+        let purpose = format!("{}/replication", reader.home.arn(KIND_CLUSTER, cluster_id));
+        let password = String::from_utf8(self.store.open_secret(&purpose, &cluster.sealed_replication_password)?)?;
         let secret = sql_string(&password);
         engine
             .admin(
                 &writer_dir,
                 &format!(
-                    "CREATE USER IF NOT EXISTS 'rdsrepl'@'%' IDENTIFIED BY {secret};\nALTER USER 'rdsrepl'@'%' IDENTIFIED BY {secret};\n\
+                    "CREATE USER IF NOT EXISTS 'rdsrepl'@'%' IDENTIFIED BY {secret};\n\
                      GRANT REPLICATION SLAVE ON *.* TO 'rdsrepl'@'%';\n"
                 ),
             )
@@ -362,6 +367,30 @@ impl Rds {
             writer.port
         );
         engine.admin(&dir, &sql).await.context("starting replication")?;
+        Ok(())
+    }
+
+    /// The writer is gone: the oldest reader stops replicating and takes writes, and the
+    /// other readers replicate it instead, as Aurora fails over.
+    async fn fail_over(&self, engine: &Engine, running: &HashMap<(Home, String), Running>, old: &Instance, cluster: &str) -> anyhow::Result<()> {
+        let Some(new) = self.writer(&old.home, cluster).await? else { return Ok(()) };
+        if !running.contains_key(&(new.home.clone(), new.id.clone())) {
+            return Ok(());
+        }
+        let new_dir = self.instance_dir(&new.home, &new.id);
+        engine.admin(&new_dir, "STOP SLAVE;\nRESET SLAVE ALL;\nSET GLOBAL read_only = OFF;\n").await.context("promoting a reader")?;
+        let mut members: Vec<Instance> = self.all::<Instance>(KIND_INSTANCE).await?;
+        members.retain(|m| m.home == old.home && m.cluster.as_deref() == Some(cluster) && m.id != old.id && m.id != new.id && m.status != "deleting");
+        for m in members.iter().filter(|m| running.contains_key(&(m.home.clone(), m.id.clone()))) {
+            let sql = format!(
+                "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {};\nSTART SLAVE;\n",
+                sql_string(&engine.host),
+                new.port
+            );
+            engine.admin(&self.instance_dir(&m.home, &m.id), &sql).await.context("pointing a reader at the new writer")?;
+        }
+        let message = format!("Completed failover to DB instance: {}", new.id);
+        self.event(&old.home, "db-cluster", cluster, KIND_CLUSTER, &["failover"], &message).await;
         Ok(())
     }
 
@@ -391,6 +420,14 @@ impl Rds {
     async fn delete_instance(&self, engine: &Engine, i: &Instance) -> anyhow::Result<()> {
         let key = (i.home.clone(), i.id.clone());
         let dir = self.instance_dir(&i.home, &i.id);
+        let was_writer = match &i.cluster {
+            Some(c) => {
+                let mut members: Vec<Instance> = self.all::<Instance>(KIND_INSTANCE).await?;
+                members.retain(|m| m.home == i.home && m.cluster.as_deref() == Some(c));
+                members.iter().min_by_key(|m| (m.created_ms, m.id.clone())).is_some_and(|w| w.id == i.id)
+            }
+            None => false,
+        };
         let mut running = self.running.lock().await;
         if let Some(snapshot_id) = &i.final_snapshot
             && running.contains_key(&key)
@@ -408,6 +445,11 @@ impl Rds {
                 tokio::time::sleep(LAST_RECORDS).await;
                 p.stop().await;
             }
+        }
+        if was_writer
+            && let Some(cluster) = &i.cluster
+        {
+            self.fail_over(engine, &running, i, cluster).await?;
         }
         drop(running);
         std::fs::remove_dir_all(&dir.root).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })?;

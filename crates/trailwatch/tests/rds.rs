@@ -319,15 +319,24 @@ fn the_audit_story_from_role_to_searchable_records() {
         sql(port2, "admin", PASSWORD, "SELECT COUNT(*) FROM shop.after_restart").status.success().then_some(())
     });
 
-    // Events outlive the instance.
-    aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "audit-2"]);
-    wait_for("audit-2 to be gone", 60, || {
-        let out = aws.run(&["rds", "describe-db-instances", "--db-instance-identifier", "audit-2"]);
+    // The writer deleted: the reader takes over, and the writer's events outlive it.
+    aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "audit-1"]);
+    wait_for("audit-1 to be gone", 60, || {
+        let out = aws.run(&["rds", "describe-db-instances", "--db-instance-identifier", "audit-1"]);
         (!out.status.success()).then_some(())
     });
-    assert!(has(&records(&aws, "audit-2"), "admin", "QUERY", "'SELECT 2 AS on_the_reader'", "0"));
+    assert!(has(&records(&aws, "audit-1"), "admin", "QUERY", "'CREATE TABLE shop.after_restart (a INT)'", "0"));
     let cluster = aws.ok(&["rds", "describe-db-clusters", "--db-cluster-identifier", CLUSTER]);
-    assert_eq!(cluster["DBClusters"][0]["DBClusterMembers"].as_array().unwrap().len(), 1);
+    let c = &cluster["DBClusters"][0];
+    assert_eq!(c["DBClusterMembers"][0]["DBInstanceIdentifier"], "audit-2");
+    assert_eq!(c["DBClusterMembers"][0]["IsClusterWriter"], true);
+    assert_eq!(c["Port"].as_u64(), Some(u64::from(port2)));
+    // It takes writes now (only DDL is audited at this point).
+    sql_ok(port2, "admin", PASSWORD, "INSERT INTO shop.orders VALUES (3, 'after failover'); CREATE TABLE shop.after_failover (a INT);");
+    wait_record(&aws, "audit-2", "admin", "QUERY", "'CREATE TABLE shop.after_failover (a INT)'", "0");
+    let events = aws.ok(&["rds", "describe-events", "--source-type", "db-cluster", "--source-identifier", CLUSTER]);
+    let messages: Vec<&str> = events["Events"].as_array().unwrap().iter().map(|e| e["Message"].as_str().unwrap()).collect();
+    assert!(messages.contains(&"Completed failover to DB instance: audit-2"), "{messages:?}");
 }
 
 #[test]

@@ -122,6 +122,10 @@ async fn create(r: &Request<'_>) -> Result<Value, AwsError> {
         engine_version,
         master_username: username,
         sealed_password: r.rds.store.seal_secret(&arn, password.as_bytes()),
+        sealed_replication_password: r
+            .rds
+            .store
+            .seal_secret(&format!("{arn}/replication"), hex::encode(store::crypto::random_array::<16>()).as_bytes()),
         database_name: r.str("DatabaseName").map(str::to_owned),
         port,
         parameter_group: group.name,
