@@ -289,11 +289,25 @@ enum Sent {
     Rejected(String),
 }
 
+/// How long a batch whose sender is gone (the agent was killed, or the connection
+/// dropped) may still be in the service's hands: the service goes on with a request
+/// whose client has left, so a first look that finds nothing is repeated after this.
+const STRAGGLER_GRACE: Duration = Duration::from_secs(2);
+
 /// Whether the stream holds `batch`, sent as `inflight`: looked up over the batch's
 /// time range, one message found is enough, since PutLogEvents stores a batch whole or
 /// not at all. (A file repeating an earlier batch line for line within the same time
-/// range would be taken as stored.)
+/// range would be taken as stored.) Nothing found is only believed after a second look
+/// [`STRAGGLER_GRACE`] later.
 pub(crate) async fn stored(sink: &dyn Sink, group: &str, stream: &str, inflight: &Inflight, batch: &[Event]) -> Result<bool, SinkError> {
+    if holds(sink, group, stream, inflight, batch).await? {
+        return Ok(true);
+    }
+    tokio::time::sleep(STRAGGLER_GRACE).await;
+    holds(sink, group, stream, inflight, batch).await
+}
+
+async fn holds(sink: &dyn Sink, group: &str, stream: &str, inflight: &Inflight, batch: &[Event]) -> Result<bool, SinkError> {
     let stored = match sink.messages_between(group, stream, inflight.min_timestamp, inflight.max_timestamp).await {
         Ok(stored) => stored,
         Err(SinkError::Missing(_)) => return Ok(false),

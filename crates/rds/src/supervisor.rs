@@ -343,7 +343,11 @@ impl Rds {
         let writer_dir = self.instance_dir(&writer.home, &writer.id);
         let dir = self.instance_dir(&reader.home, &reader.id);
         let cluster_id = reader.cluster.as_deref().context("a reader is in a cluster")?;
-        let body = self.store.rds_get(&reader.home.account_id, &reader.home.region, KIND_CLUSTER, cluster_id).await?.context("the cluster is gone")?;
+        let body = self
+            .store
+            .rds_get(&reader.home.account_id, &reader.home.region, KIND_CLUSTER, cluster_id)
+            .await?
+            .context("the cluster is gone")?;
         let cluster: Cluster = serde_json::from_str(&body)?;
         let purpose = format!("{}/replication", reader.home.arn(KIND_CLUSTER, cluster_id));
         let password = String::from_utf8(self.store.open_secret(&purpose, &cluster.sealed_replication_password)?)?;
@@ -372,7 +376,13 @@ impl Rds {
 
     /// The writer is gone: the oldest reader stops replicating and takes writes, and the
     /// other readers replicate it instead, as Aurora fails over.
-    async fn fail_over(&self, engine: &Engine, running: &HashMap<(Home, String), Running>, old: &Instance, cluster: &str) -> anyhow::Result<()> {
+    async fn fail_over(
+        &self,
+        engine: &Engine,
+        running: &HashMap<(Home, String), Running>,
+        old: &Instance,
+        cluster: &str,
+    ) -> anyhow::Result<()> {
         let Some(new) = self.writer(&old.home, cluster).await? else { return Ok(()) };
         if !running.contains_key(&(new.home.clone(), new.id.clone())) {
             return Ok(());
@@ -380,7 +390,9 @@ impl Rds {
         let new_dir = self.instance_dir(&new.home, &new.id);
         engine.admin(&new_dir, "STOP SLAVE;\nRESET SLAVE ALL;\nSET GLOBAL read_only = OFF;\n").await.context("promoting a reader")?;
         let mut members: Vec<Instance> = self.all::<Instance>(KIND_INSTANCE).await?;
-        members.retain(|m| m.home == old.home && m.cluster.as_deref() == Some(cluster) && m.id != old.id && m.id != new.id && m.status != "deleting");
+        members.retain(|m| {
+            m.home == old.home && m.cluster.as_deref() == Some(cluster) && m.id != old.id && m.id != new.id && m.status != "deleting"
+        });
         for m in members.iter().filter(|m| running.contains_key(&(m.home.clone(), m.id.clone()))) {
             let sql = format!(
                 "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {};\nSTART SLAVE;\n",
@@ -446,9 +458,7 @@ impl Rds {
                 p.stop().await;
             }
         }
-        if was_writer
-            && let Some(cluster) = &i.cluster
-        {
+        if was_writer && let Some(cluster) = &i.cluster {
             self.fail_over(engine, &running, i, cluster).await?;
         }
         drop(running);
