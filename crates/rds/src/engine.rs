@@ -15,6 +15,17 @@ use tokio::process::{Child, Command};
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What a server is to its cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Not in a cluster.
+    Standalone,
+    /// A cluster's writer: takes writes, logs them for the readers.
+    Writer { server_id: u32 },
+    /// A cluster's reader: replicates the writer and takes no writes of its own.
+    Reader { server_id: u32 },
+}
+
 /// Where MariaDB's programs are and what address servers listen on.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -125,8 +136,8 @@ impl Engine {
     }
 
     /// Starts the server and waits until it accepts connections on its socket. Members
-    /// of a cluster (`server_id` given) write a binary log, so readers can replicate.
-    pub async fn start(&self, dir: &InstanceDir, port: u16, server_id: Option<u32>) -> anyhow::Result<Child> {
+    /// of a cluster write a binary log, so readers can replicate; readers are read-only.
+    pub async fn start(&self, dir: &InstanceDir, port: u16, role: Role) -> anyhow::Result<Child> {
         std::fs::create_dir_all(dir.logs().join("audit"))?;
         stop_stale(dir).await;
         let mut cmd = Command::new(&self.mariadbd);
@@ -154,11 +165,14 @@ impl Engine {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(false);
-        if let Some(id) = server_id {
-            cmd.arg(format!("--server-id={id}"))
+        if let Role::Writer { server_id } | Role::Reader { server_id } = role {
+            cmd.arg(format!("--server-id={server_id}"))
                 .arg(format!("--log-bin={}", dir.data().join("mariadb-bin").display()))
                 .arg("--binlog-format=ROW")
                 .arg("--binlog-expire-logs-seconds=86400");
+        }
+        if let Role::Reader { .. } = role {
+            cmd.arg("--read-only");
         }
         // SAFETY: prctl is async-signal-safe; it only asks the kernel to signal the child
         // when trailwatch dies, so a killed trailwatch leaves no server behind.

@@ -12,7 +12,7 @@ use tokio::process::Child;
 use tokio::task::JoinHandle;
 
 use crate::docs::{Cluster, Home, Instance, KIND_CLUSTER, KIND_INSTANCE, KIND_SNAPSHOT, ParameterGroup, Snapshot};
-use crate::engine::{self, Engine};
+use crate::engine::{self, Engine, Role};
 use crate::params::{Settings, sql_string};
 use crate::publish::{Plan, Publisher, Services};
 use crate::{Rds, now_millis};
@@ -236,14 +236,11 @@ impl Rds {
             engine.initialize(&dir).await?;
             // The publisher starts first, so it sees the server's files from their beginning.
             let publisher = plan.clone().map(|p| self.publisher(p, &i));
-            let child = engine.start(&dir, i.port, i.cluster.as_ref().map(|_| server_id(&i))).await?;
+            let child = engine.start(&dir, i.port, role(&i, writer.as_ref())).await?;
+            // A restarted reader resumes replicating by itself.
             match joins {
                 Some(w) => self.replicate(engine, &i, w).await?,
                 None if i.status == "creating" => self.create_master_user(engine, &i).await?,
-                // A reader restarted: replication resumes by itself; writes stay refused.
-                None if writer.as_ref().is_some_and(|w| w.id != i.id) => {
-                    engine.admin(&dir, "SET GLOBAL read_only = ON;\n").await?;
-                }
                 None => {}
             }
             engine.admin(&dir, &settings.statements()).await.context("applying parameters")?;
@@ -252,8 +249,12 @@ impl Rds {
         }
         let r = running.get_mut(&key).expect("inserted above");
         if r.reboots != i.reboots {
+            let writer = match &i.cluster {
+                Some(c) => self.writer(&i.home, c).await?,
+                None => None,
+            };
             engine::stop(&mut r.child).await;
-            r.child = engine.start(&dir, i.port, i.cluster.as_ref().map(|_| server_id(&i))).await?;
+            r.child = engine.start(&dir, i.port, role(&i, writer.as_ref())).await?;
             r.applied = None;
             r.reboots = i.reboots;
             self.event(&i.home, "db-instance", &i.id, KIND_INSTANCE, &["availability"], "DB instance restarted").await;
@@ -366,7 +367,7 @@ impl Rds {
         engine.admin_bytes(&dir, &dump).await.context("loading the writer's dump")?;
         let sql = format!(
             "CHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {}, MASTER_USER = 'rdsrepl', MASTER_PASSWORD = {secret}, MASTER_USE_GTID = slave_pos;\n\
-             START SLAVE;\nSET GLOBAL read_only = ON;\nFLUSH PRIVILEGES;\n",
+             START SLAVE;\nFLUSH PRIVILEGES;\n",
             sql_string(&engine.host),
             writer.port
         );
@@ -507,6 +508,15 @@ impl Rds {
         .await?;
         self.event(&s.home, "db-snapshot", &s.id, KIND_SNAPSHOT, &["backup"], "Manual snapshot created").await;
         Ok(())
+    }
+}
+
+/// What an instance is to its cluster, given the cluster's writer.
+fn role(i: &Instance, writer: Option<&Instance>) -> Role {
+    match (&i.cluster, writer) {
+        (None, _) => Role::Standalone,
+        (Some(_), Some(w)) if w.id != i.id => Role::Reader { server_id: server_id(i) },
+        (Some(_), _) => Role::Writer { server_id: server_id(i) },
     }
 }
 
