@@ -30,6 +30,11 @@ fn wait_for<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) -> T
     }
 }
 
+/// Waits until a Describe call for one resource fails: the resource is gone.
+fn wait_gone(aws: &Aws, describe: &[&str]) {
+    wait_for(&format!("{} to be gone", describe[describe.len() - 1]), 60, || (!aws.run(describe).status.success()).then_some(()));
+}
+
 /// Runs SQL with the `mariadb` client over TCP.
 fn sql(port: u16, user: &str, password: &str, statements: &str) -> Output {
     Command::new("mariadb")
@@ -321,10 +326,7 @@ fn the_audit_story_from_role_to_searchable_records() {
 
     // The writer deleted: the reader takes over, and the writer's events outlive it.
     aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "audit-1"]);
-    wait_for("audit-1 to be gone", 60, || {
-        let out = aws.run(&["rds", "describe-db-instances", "--db-instance-identifier", "audit-1"]);
-        (!out.status.success()).then_some(())
-    });
+    wait_gone(&aws, &["rds", "describe-db-instances", "--db-instance-identifier", "audit-1"]);
     assert!(has(&records(&aws, "audit-1"), "admin", "QUERY", "'CREATE TABLE shop.after_restart (a INT)'", "0"));
     let cluster = aws.ok(&["rds", "describe-db-clusters", "--db-cluster-identifier", CLUSTER]);
     let c = &cluster["DBClusters"][0];
@@ -439,10 +441,7 @@ fn standalone_instances_snapshots_and_their_trail() {
     let deleting =
         aws.ok(&["rds", "delete-db-instance", "--db-instance-identifier", "test-instance", "--final-db-snapshot-identifier", "final"]);
     assert_eq!(deleting["DBInstance"]["DBInstanceStatus"], "deleting");
-    wait_for("the instance to be gone", 60, || {
-        let out = aws.run(&["rds", "describe-db-instances", "--db-instance-identifier", "test-instance"]);
-        (!out.status.success()).then_some(())
-    });
+    wait_gone(&aws, &["rds", "describe-db-instances", "--db-instance-identifier", "test-instance"]);
     aws.fails(
         &["rds", "describe-db-instances", "--db-instance-identifier", "test-instance"],
         "DBInstanceNotFound",
@@ -655,10 +654,7 @@ fn bad_requests_get_rds_errors_and_change_nothing() {
         "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
     );
     aws.ok(&["rds", "delete-db-cluster", "--db-cluster-identifier", "c1", "--skip-final-snapshot"]);
-    wait_for("c1 to be gone", 30, || {
-        let out = aws.run(&["rds", "describe-db-clusters", "--db-cluster-identifier", "c1"]);
-        (!out.status.success()).then_some(())
-    });
+    wait_gone(&aws, &["rds", "describe-db-clusters", "--db-cluster-identifier", "c1"]);
     aws.fails(
         &["rds", "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "default.aurora-mysql8.0"],
         "InvalidDBParameterGroupState",
