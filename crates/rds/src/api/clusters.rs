@@ -104,7 +104,7 @@ async fn create(r: &Request<'_>) -> Result<Value, AwsError> {
     let password = check_password(r.str("MasterUserPassword"))?;
     let engine_version = r.str("EngineVersion").unwrap_or(docs::default_version(&engine)).to_owned();
     let exports = r.strings("EnableCloudwatchLogsExports");
-    check_log_types(&exports)?;
+    check_log_types(&exports, &engine)?;
     let group = match r.str("DBClusterParameterGroupName") {
         Some(name) => super::groups::find(r, name)
             .await
@@ -187,8 +187,8 @@ async fn modify(r: &Request<'_>) -> Result<Value, AwsError> {
     if let Some(config) = r.input.get("CloudwatchLogsExportConfiguration") {
         let enable: Vec<String> = strings(&config["EnableLogTypes"]);
         let disable: Vec<String> = strings(&config["DisableLogTypes"]);
-        check_log_types(&enable)?;
-        check_log_types(&disable)?;
+        check_log_types(&enable, &c.engine)?;
+        check_log_types(&disable, &c.engine)?;
         if enable.iter().any(|t| disable.contains(t)) {
             return Err(combination("You cannot enable and disable the same log type."));
         }

@@ -114,7 +114,7 @@ async fn create(r: &Request<'_>) -> Result<Value, AwsError> {
         ));
     }
     let exports = r.strings("EnableCloudwatchLogsExports");
-    check_log_types(&exports)?;
+    check_log_types(&exports, &engine)?;
     let _docs = r.rds.docs.lock().await;
     let (cluster, master_username, sealed_password, engine_version, exports, db_name) = match r.str("DBClusterIdentifier") {
         Some(cid) => {
@@ -261,8 +261,8 @@ async fn modify(r: &Request<'_>) -> Result<Value, AwsError> {
             config[k].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
         };
         let (enable, disable) = (list("EnableLogTypes"), list("DisableLogTypes"));
-        check_log_types(&enable)?;
-        check_log_types(&disable)?;
+        check_log_types(&enable, &i.engine)?;
+        check_log_types(&disable, &i.engine)?;
         i.exports.retain(|t| !disable.contains(t));
         for t in enable {
             if !i.exports.contains(&t) {

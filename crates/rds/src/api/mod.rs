@@ -194,10 +194,10 @@ pub(crate) fn check_engine(engine: &str) -> Result<(), AwsError> {
 }
 
 /// Log types an engine can export, checked as RDS checks them.
-pub(crate) fn check_log_types(types: &[String]) -> Result<(), AwsError> {
+pub(crate) fn check_log_types(types: &[String], engine: &str) -> Result<(), AwsError> {
     for t in types {
         if !crate::publish::LOG_TYPES.contains(&t.as_str()) {
-            return Err(invalid(format!("You cannot use the log type {t} with engine mysql.")));
+            return Err(invalid(format!("You cannot use the log type {t} with engine {engine}.")));
         }
     }
     Ok(())
