@@ -189,6 +189,16 @@ impl RdsSink {
         result.map_err(|e| self.classify(operation, &e))
     }
 
+    /// A Create call whose resource may exist already: that is as good as created.
+    async fn create(&self, operation: &str, input: Value) -> Result<(), SinkError> {
+        let caller = self.caller().await?;
+        match self.services.dispatch.call_as(&caller, &self.home.region, "logs", operation, input).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == "ResourceAlreadyExistsException" => Ok(()),
+            Err(e) => Err(self.classify(operation, &e)),
+        }
+    }
+
     fn classify(&self, operation: &str, e: &AwsError) -> SinkError {
         let err = classify_code(&e.code, &e.message);
         if let SinkError::Denied(_) = err {
@@ -221,24 +231,12 @@ impl RdsSink {
     }
 }
 
-fn is_already_exists(e: &SinkError) -> bool {
-    e.to_string().starts_with("ResourceAlreadyExistsException")
-}
-
 #[async_trait]
 impl Sink for RdsSink {
     async fn ensure_stream(&self, group: &str, stream: &str, _retention: Option<i32>) -> Result<(), SinkError> {
         // An existing group is used as it is; a new one keeps events forever (Never Expire).
-        match self.call("CreateLogGroup", json!({"logGroupName": group})).await {
-            Ok(_) => {}
-            Err(e) if is_already_exists(&e) => {}
-            Err(e) => return Err(e),
-        }
-        match self.call("CreateLogStream", json!({"logGroupName": group, "logStreamName": stream})).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_already_exists(&e) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.create("CreateLogGroup", json!({"logGroupName": group})).await?;
+        self.create("CreateLogStream", json!({"logGroupName": group, "logStreamName": stream})).await
     }
 
     async fn put(&self, group: &str, stream: &str, events: &[Event]) -> Result<Refused, SinkError> {
