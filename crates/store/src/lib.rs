@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod iam;
 pub mod ingest;
 pub mod maintenance;
+pub mod metrics;
 pub mod rds;
 pub mod scan;
 pub mod trail;

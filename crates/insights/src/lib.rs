@@ -1,0 +1,1 @@
+//! CloudWatch Logs Insights: the query language, run on DataFusion.

@@ -1,0 +1,1 @@
+//! CloudWatch metrics: data points and alarms, kept in the catalog.
