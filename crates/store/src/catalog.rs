@@ -133,7 +133,7 @@ pub struct StreamCursor {
     pub name: String,
 }
 
-const GROUP_COLUMNS: &str =
+pub(crate) const GROUP_COLUMNS: &str =
     "id, account_id, region, name, creation_time, retention_days, kms_key_id, log_group_class, deletion_protection, stored_bytes, data_key";
 
 impl Store {

@@ -155,6 +155,7 @@ async fn flush(store: &Arc<Store>, batch: Vec<Pending>) {
         Ok(missing) => {
             metrics::counter!("trailwatch_segments_written_total", "kind" => "ingest").increment(1);
             metrics::counter!("trailwatch_segment_bytes_written_total", "kind" => "ingest").increment(size as u64);
+            store.ingested.notify_waiters();
             for (i, p) in batch.into_iter().enumerate() {
                 let result = if missing.contains(&i) { Err(StoreError::NotFound) } else { Ok(()) };
                 let _ = p.reply.send(result);

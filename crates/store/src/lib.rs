@@ -18,6 +18,7 @@ pub mod codec;
 pub mod crypto;
 pub mod iam;
 pub mod ingest;
+pub mod log_filters;
 pub mod maintenance;
 pub mod metrics;
 pub mod rds;
@@ -34,8 +35,9 @@ use object_store::local::LocalFileSystem;
 use sqlx::SqlitePool;
 
 pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
-pub use codec::NewEvent;
+pub use codec::{NewEvent, Rows};
 pub use iam::{IamRecord, IamWrite};
+pub use log_filters::{EventBlock, FilterKind, LogFilterRecord, QueryDefinitionRecord};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
 pub use trail_keys::TrailKeyRecord;
 
@@ -101,6 +103,8 @@ pub struct Store {
     pub(crate) config: StoreConfig,
     /// When this process opened the store; objects written since are never orphans.
     pub(crate) opened_at_millis: i64,
+    /// Woken after every ingest commit, so filter consumers need not poll hard.
+    pub(crate) ingested: tokio::sync::Notify,
 }
 
 impl Store {
@@ -121,6 +125,7 @@ impl Store {
             committer: ingest::Committer::start(weak.clone(), config.commit_window),
             config,
             opened_at_millis: maintenance::now_millis(),
+            ingested: tokio::sync::Notify::new(),
         });
         Ok(store)
     }

@@ -175,12 +175,15 @@ impl Store {
     /// compacted segment that holds expired events or rows of a deleted stream (a
     /// segment is replaced whole, so those bytes leave the disk).
     async fn compaction_inputs(&self, group_id: i64, cutoff: i64) -> Result<Vec<BlockRef>, StoreError> {
-        let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND (b.kind = 0 OR b.segment_id IN \
-                   (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?) OR b.segment_id IN \
-                   (SELECT s.id FROM segments s WHERE s.kind = 1 AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))) \
-                   ORDER BY b.segment_id, b.byte_offset";
-        let rows: Vec<BlockRef> = sqlx::query_as(sql).bind(group_id).bind(group_id).bind(cutoff).fetch_all(&self.db).await?;
+        let sql = format!(
+            "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
+             FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND (b.kind = 0 OR b.segment_id IN \
+             (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?) OR b.segment_id IN \
+             (SELECT s.id FROM segments s WHERE s.kind = 1 AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))) \
+             AND {} ORDER BY b.segment_id, b.byte_offset",
+            crate::log_filters::NOT_HELD_BY_FILTERS
+        );
+        let rows: Vec<BlockRef> = sqlx::query_as(&sql).bind(group_id).bind(group_id).bind(cutoff).fetch_all(&self.db).await?;
         let mut out = Vec::new();
         let mut budget = self.config.maintenance.compact_max_bytes;
         let mut last_segment = None;
