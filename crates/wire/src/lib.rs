@@ -1,4 +1,4 @@
-//! AWS wire protocols: the botocore models, JSON 1.1, Query/XML and REST-XML codecs, AWS errors,
+//! AWS wire protocols: the botocore models, JSON 1.1, Query/XML, REST-XML and RPC v2 CBOR codecs, AWS errors,
 //! and the contract between the request pipeline and the services it dispatches to.
 //!
 //! Nothing here knows about a particular service: each service crate describes its
@@ -6,6 +6,7 @@
 //! these codecs to turn HTTP into calls and results back into HTTP.
 
 pub mod authz;
+pub mod cbor;
 pub mod error;
 pub mod json;
 pub mod model;

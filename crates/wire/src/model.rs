@@ -34,6 +34,27 @@ pub struct Metadata {
     pub xml_namespace: Option<String>,
     /// The SigV4 signing name when it differs from the endpoint prefix.
     pub signing_name: Option<String>,
+    /// Every protocol the service accepts, preferred first (`["smithy-rpc-v2-cbor", "json", "query"]`).
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// The JSON protocol's version, `1.0` or `1.1`.
+    pub json_version: Option<String>,
+    /// Present (as `{}`) when the service moved off the Query protocol and keeps its Query
+    /// error codes in an `x-amzn-query-error` header (see [`Metadata::aws_query_compatible`]).
+    aws_query_compatible: Option<Value>,
+}
+
+impl Metadata {
+    /// Whether the model carries `awsQueryCompatible`: clients then read the error code from
+    /// the `x-amzn-query-error` header rather than from the body's `__type`.
+    pub fn aws_query_compatible(&self) -> bool {
+        self.aws_query_compatible.is_some()
+    }
+
+    /// Whether the service accepts a protocol by botocore's name (`json`, `query`, `smithy-rpc-v2-cbor`).
+    pub fn speaks(&self, protocol: &str) -> bool {
+        self.protocols.iter().any(|p| p == protocol)
+    }
 }
 
 /// One operation of a model.

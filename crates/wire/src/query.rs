@@ -204,14 +204,33 @@ fn write_member(model: &Model, member: &ShapeRef, tag: &str, value: &Value, xml:
             write_structure(model, shape, value, xml);
             xml.push_str(&format!("</{tag}>"));
         }
-        _ => {
+        kind => {
             let text = match value {
                 Value::String(s) => escape(s),
+                // Services hand timestamps over as epoch seconds, as the JSON protocols
+                // carry them; Query writes ISO 8601.
+                Value::Number(n) if kind == "timestamp" => iso8601(n.as_f64().unwrap_or_default()),
                 other => other.to_string(),
             };
             xml.push_str(&format!("<{tag}>{text}</{tag}>"));
         }
     }
+}
+
+/// Epoch seconds as `2026-11-21T23:50:00.000Z`.
+fn iso8601(seconds: f64) -> String {
+    let nanos = (seconds * 1e9).round() as i128;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
 }
 
 /// Escapes text for an XML element body.
@@ -254,6 +273,12 @@ mod tests {
             xml,
             "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><UserId>123</UserId><Account>123</Account><Arn>arn:aws:iam::123:root</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
         );
+    }
+
+    #[test]
+    fn writes_numeric_timestamps_as_iso8601() {
+        assert_eq!(iso8601(1_763_769_000.5), "2025-11-21T23:50:00.500Z");
+        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

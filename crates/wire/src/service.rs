@@ -19,6 +19,10 @@ pub enum Protocol {
     /// REST-XML: the method and path pick the operation, members travel in the URI,
     /// query string, headers and an XML or raw body (s3).
     RestXml,
+    /// Smithy RPC v2 CBOR: `POST /service/S/operation/O`, CBOR bodies (what the AWS SDK
+    /// for Rust speaks to CloudWatch; botocore, so the aws CLI, picks CloudWatch's JSON
+    /// 1.0, and older SDKs its Query).
+    Cbor,
 }
 
 /// One operation, described once: what the pipeline needs to authorize, record and route it.
