@@ -250,7 +250,7 @@ fn empty_page_bounds(toward: Toward, from: Position) -> (Position, Position) {
 }
 
 /// An event ID in AWS's shape: a long decimal string unique to the event.
-fn event_id(p: Position) -> String {
+pub(crate) fn event_id(p: Position) -> String {
     format!("{:020}{:020}", p.ts.max(0), p.seq.max(0))
 }
 

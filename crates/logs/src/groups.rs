@@ -133,7 +133,11 @@ impl LogsService {
         let more = groups.len() as i64 > limit;
         groups.truncate(limit as usize);
         let brief = req.log_group_name_pattern.is_some();
-        let list: Vec<Value> = groups.iter().map(|g| describe_group(ctx, g, brief)).collect();
+        let mut list = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let filters = if brief { 0 } else { self.store.log_filter_count(store::FilterKind::Metric, g.id).await.map_err(storage)? };
+            list.push(describe_group(ctx, g, brief, filters));
+        }
         let mut out = json!({ "logGroups": list });
         if more && let Some(last) = groups.last() {
             out["nextToken"] = json!(tokens::encode("groups", &last.name));
@@ -163,7 +167,7 @@ impl LogsService {
 }
 
 /// A log group as DescribeLogGroups returns it; `brief` when a name pattern was given.
-fn describe_group(ctx: &CallContext, g: &LogGroup, brief: bool) -> Value {
+fn describe_group(ctx: &CallContext, g: &LogGroup, brief: bool, metric_filters: i64) -> Value {
     let arn = group_arn(ctx, &g.name);
     let mut m = Map::new();
     m.insert("logGroupName".into(), json!(g.name));
@@ -172,7 +176,7 @@ fn describe_group(ctx: &CallContext, g: &LogGroup, brief: bool) -> Value {
         if let Some(d) = g.retention_days {
             m.insert("retentionInDays".into(), json!(d));
         }
-        m.insert("metricFilterCount".into(), json!(0));
+        m.insert("metricFilterCount".into(), json!(metric_filters));
     }
     m.insert("arn".into(), json!(format!("{arn}:*")));
     if !brief {

@@ -5,10 +5,13 @@
 //! authenticates, validates against the model and authorizes before [`LogsService::call`]
 //! runs the handler.
 
+mod consume;
 mod events;
 mod groups;
 mod metric_filters;
+mod queries;
 mod streams;
+mod subscriptions;
 mod tags;
 mod tokens;
 
@@ -43,6 +46,19 @@ pub static OPERATIONS: &[OperationSpec] = &[
     OperationSpec::write("UntagLogGroup").on(&[GROUP]),
     OperationSpec::read("ListTagsLogGroup").on(&[GROUP]),
     OperationSpec::read("TestMetricFilter"),
+    OperationSpec::write("PutMetricFilter").on(&[GROUP]),
+    OperationSpec::read("DescribeMetricFilters").on(&[GROUP]),
+    OperationSpec::write("DeleteMetricFilter").on(&[GROUP]),
+    OperationSpec::write("PutSubscriptionFilter").on(&[GROUP]),
+    OperationSpec::read("DescribeSubscriptionFilters").on(&[GROUP]),
+    OperationSpec::write("DeleteSubscriptionFilter").on(&[GROUP]),
+    OperationSpec::read("StartQuery").on(&[GROUP]),
+    OperationSpec::read("GetQueryResults"),
+    OperationSpec::write("StopQuery"),
+    OperationSpec::read("DescribeQueries"),
+    OperationSpec::write("PutQueryDefinition"),
+    OperationSpec::read("DescribeQueryDefinitions"),
+    OperationSpec::write("DeleteQueryDefinition"),
 ];
 
 const GROUP: &str = "arn:aws:logs:{region}:{account}:log-group:{logGroupName|logGroupIdentifier}:log-stream:";
@@ -68,7 +84,17 @@ pub struct LogsService {
     limits: Limits,
     /// Serializes tag additions so the 50-tag check and the write are one step.
     tag_writes: tokio::sync::Mutex<()>,
+    /// Where metric filters put their data points; none means they count nothing.
+    monitoring: Option<Arc<monitoring::Monitoring>>,
+    /// Where subscription filters deliver.
+    destinations: subscriptions::Destinations,
+    /// Wakes the filter consumer when a filter is created.
+    consumer_wake: tokio::sync::Notify,
+    /// Insights queries started here.
+    queries: Arc<queries::Queries>,
 }
+
+pub use subscriptions::Destinations;
 
 impl LogsService {
     /// The service with its embedded botocore model.
@@ -78,7 +104,23 @@ impl LogsService {
             model: Model::parse(include_str!("../../wire/models/logs.json")),
             limits,
             tag_writes: tokio::sync::Mutex::new(()),
+            monitoring: None,
+            destinations: Destinations::new(Default::default()),
+            consumer_wake: tokio::sync::Notify::new(),
+            queries: Default::default(),
         }
+    }
+
+    /// Sends metric filters' data points to CloudWatch metrics.
+    pub fn with_monitoring(mut self, monitoring: Arc<monitoring::Monitoring>) -> Self {
+        self.monitoring = Some(monitoring);
+        self
+    }
+
+    /// Delivers subscription filters' events to these destinations.
+    pub fn with_destinations(mut self, destinations: Destinations) -> Self {
+        self.destinations = destinations;
+        self
     }
 }
 
@@ -120,6 +162,19 @@ impl Service for LogsService {
             "UntagLogGroup" => self.untag_log_group(ctx, parse(input)?).await,
             "ListTagsLogGroup" => self.list_tags_log_group(ctx, parse(input)?).await,
             "TestMetricFilter" => self.test_metric_filter(parse(input)?),
+            "PutMetricFilter" => self.put_metric_filter(ctx, parse(input)?).await,
+            "DescribeMetricFilters" => self.describe_metric_filters(ctx, parse(input)?).await,
+            "DeleteMetricFilter" => self.delete_metric_filter(ctx, parse(input)?).await,
+            "PutSubscriptionFilter" => self.put_subscription_filter(ctx, parse(input)?).await,
+            "DescribeSubscriptionFilters" => self.describe_subscription_filters(ctx, parse(input)?).await,
+            "DeleteSubscriptionFilter" => self.delete_subscription_filter(ctx, parse(input)?).await,
+            "StartQuery" => self.start_query(ctx, parse(input)?).await,
+            "GetQueryResults" => self.get_query_results(ctx, parse(input)?),
+            "StopQuery" => self.stop_query(ctx, parse(input)?),
+            "DescribeQueries" => self.describe_queries(ctx, parse(input)?),
+            "PutQueryDefinition" => self.put_query_definition(ctx, parse(input)?).await,
+            "DescribeQueryDefinitions" => self.describe_query_definitions(ctx, parse(input)?).await,
+            "DeleteQueryDefinition" => self.delete_query_definition(ctx, parse(input)?).await,
             other => Err(AwsError::client("UnknownOperationException", format!("Operation {other} is not supported."))),
         }
     }

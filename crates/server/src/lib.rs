@@ -22,6 +22,9 @@ pub use pipeline::Pipeline;
 /// Largest request body accepted: a full PutLogEvents batch with JSON escaping fits.
 const MAX_BODY_BYTES: usize = 16 << 20;
 
+/// How soon a subscription delivery that failed is tried again (sooner when events arrive).
+const FILTER_RETRY: Duration = Duration::from_secs(2);
+
 /// Everything the server needs to run.
 pub struct ServerConfig {
     /// The address to listen on.
@@ -39,6 +42,10 @@ pub struct ServerConfig {
     pub trail: TrailSettings,
     /// Where DB instances run.
     pub rds: RdsSettings,
+    /// Where subscription filters deliver: destination name → URL.
+    pub subscription_endpoints: std::collections::BTreeMap<String, String>,
+    /// How often alarms are evaluated.
+    pub alarm_evaluation: Duration,
 }
 
 /// Where DB instances run.
@@ -76,7 +83,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let metrics = observe::Metrics::install();
-    let logs = Arc::new(logs::LogsService::new(store.clone(), config.logs_limits.clone()));
+    let monitoring = monitoring::Monitoring::new(store.clone(), config.trail.delivery.topics.clone());
+    let logs = Arc::new(
+        logs::LogsService::new(store.clone(), config.logs_limits.clone())
+            .with_monitoring(monitoring.clone())
+            .with_destinations(logs::Destinations::new(config.subscription_endpoints.clone())),
+    );
+    let monitoring_service = Arc::new(monitoring::MonitoringService::new(monitoring.clone()));
     let sts = Arc::new(iam::StsService::new(config.identities.clone()));
     let iam = Arc::new(iam::IamService::new(config.identities.clone()));
     let s3 = Arc::new(
@@ -102,7 +115,7 @@ pub async fn serve(
     let pipeline = Arc::new(Pipeline::new(
         config.identities,
         config.max_clock_skew,
-        vec![logs, sts, iam, s3, cloudtrail, rds_service],
+        vec![logs.clone(), sts, iam, s3, cloudtrail, rds_service, monitoring_service],
         recorder.clone(),
     ));
     let supervising =
@@ -111,6 +124,8 @@ pub async fn serve(
         Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
     let delivering = delivery.clone().spawn();
     let maintenance = store.spawn_maintenance();
+    let filtering = logs.spawn_filters(FILTER_RETRY);
+    let evaluating = monitoring.spawn(config.alarm_evaluation);
     let app = router(pipeline.clone(), metrics).into_make_service_with_connect_info::<SocketAddr>();
     // Small requests must not wait on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -122,6 +137,8 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("no more requests; flushing accepted writes");
     maintenance.abort();
+    filtering.abort();
+    evaluating.abort();
     delivering.abort();
     supervising.abort();
     rds.shutdown().await;

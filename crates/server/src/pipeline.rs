@@ -28,6 +28,8 @@ pub struct Pipeline {
 /// Where a request is going, as far as the pipeline has worked it out.
 pub(crate) struct Route {
     pub(crate) service: Arc<dyn Service>,
+    /// The protocol this request speaks (a service may accept several).
+    pub(crate) protocol: Protocol,
     /// The operation name from `X-Amz-Target`, `Action` or the REST method and path.
     pub(crate) operation: Option<String>,
     /// Decoded input (JSON body, Query parameters still flat, or the REST request).
@@ -36,6 +38,7 @@ pub(crate) struct Route {
 
 pub(crate) enum Decoded {
     Json(Bytes),
+    Cbor(Bytes),
     Query(wire::query::QueryRequest),
     Rest(Box<wire::rest_xml::RestRequest>),
 }
@@ -50,14 +53,22 @@ impl Pipeline {
         self.services
             .iter()
             .find(|s| {
-                s.protocol() == Protocol::Json
+                (s.protocol() == Protocol::Json || s.model().metadata.speaks("json"))
                     && s.model().metadata.target_prefix.as_deref().is_some_and(|p| target_matches(p, target_prefix))
             })
             .cloned()
     }
 
+    /// The service an RPC v2 CBOR request names by its Smithy service name (the model's target prefix).
+    fn cbor_service(&self, service_name: &str) -> Option<Arc<dyn Service>> {
+        self.services
+            .iter()
+            .find(|s| s.model().metadata.speaks("smithy-rpc-v2-cbor") && s.model().metadata.target_prefix.as_deref() == Some(service_name))
+            .cloned()
+    }
+
     fn query_service(&self, signing_name: Option<&str>, action: Option<&str>) -> Option<Arc<dyn Service>> {
-        let query = self.services.iter().filter(|s| s.protocol() == Protocol::Query);
+        let query = self.services.iter().filter(|s| s.protocol() == Protocol::Query || s.model().metadata.speaks("query"));
         if let Some(name) = signing_name {
             return query.clone().find(|s| s.model().signing_name() == name).cloned();
         }
@@ -100,13 +111,13 @@ pub async fn handle(
         let err = AwsError::client("UnknownOperationException", "");
         return json_error(&err, &request_id);
     };
-    let protocol = route.service.protocol();
+    let protocol = route.protocol;
     let op_name = route.operation.clone().unwrap_or_default();
     let service_name = route.service.model().signing_name().to_owned();
     let request = HttpRequest { method: &method, uri: &uri, headers: &headers, body: &body, peer };
     let result = execute(&p, &route, &request, &request_id).await;
     let response = match result {
-        Ok((op, output)) => success(&*route.service, op, &output, &request_id, &method),
+        Ok((op, output)) => success(&*route.service, protocol, op, &output, &request_id, &method),
         Err(err) => error(&*route.service, protocol, &err, &request_id, &method),
     };
     crate::observe::request(&service_name, &op_name, response.status().as_u16(), started.elapsed());
@@ -130,7 +141,7 @@ async fn execute(
     http: &HttpRequest<'_>,
     request_id: &str,
 ) -> Result<(&'static OperationSpec, Value), AwsError> {
-    let protocol = route.service.protocol();
+    let protocol = route.protocol;
     let (caller, region) = authenticate(p, route, http)?;
     let op_name = route.operation.as_deref().unwrap_or_default();
     let op = route
@@ -147,7 +158,7 @@ async fn execute(
         user_agent: http.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
     let input = decode_input(&*route.service, op, &route.body);
-    let result = run_and_record(p, &*route.service, op, &caller, &ctx, input).await;
+    let result = run_and_record(p, &*route.service, protocol, op, &caller, &ctx, input).await;
     result.map(|output| (op, output))
 }
 
@@ -156,17 +167,18 @@ async fn execute(
 async fn run_and_record(
     p: &Pipeline,
     service: &dyn Service,
+    protocol: Protocol,
     op: &'static OperationSpec,
     caller: &iam::Caller,
     ctx: &CallContext,
     input: Result<Value, AwsError>,
 ) -> Result<Value, AwsError> {
     if op.data_event {
-        return run(p, service, op, caller, ctx, input?).await;
+        return run(p, service, protocol, op, caller, ctx, input?).await;
     }
     let started = trail::record::Started::new(ctx, service, op, input.as_ref().ok());
     let result = match input {
-        Ok(input) => run(p, service, op, caller, ctx, input).await,
+        Ok(input) => run(p, service, protocol, op, caller, ctx, input).await,
         Err(e) => Err(e),
     };
     let outcome = match &result {
@@ -183,6 +195,7 @@ async fn run_and_record(
 async fn run(
     p: &Pipeline,
     service: &dyn Service,
+    protocol: Protocol,
     op: &'static OperationSpec,
     caller: &iam::Caller,
     ctx: &CallContext,
@@ -190,7 +203,7 @@ async fn run(
 ) -> Result<Value, AwsError> {
     service.model().validate_input(op.name, &input).map_err(|m| AwsError::client(service.validation_error_code(), m))?;
     if !op.permissionless {
-        authorize(p, service, op, caller, ctx, &input).await?;
+        authorize(p, service, protocol, op, caller, ctx, &input).await?;
     }
     service.call(ctx, op, input).await
 }
@@ -222,7 +235,7 @@ impl Pipeline {
             source_ip: None,
             user_agent: caller.principal.session.as_ref().and_then(|s| s.invoked_by.clone()),
         };
-        run_and_record(self, &**service, op, caller, &ctx, Ok(input)).await
+        run_and_record(self, &**service, service.protocol(), op, caller, &ctx, Ok(input)).await
     }
 
     /// Commits every recorded event handed over so far.
@@ -235,6 +248,7 @@ impl Pipeline {
 async fn authorize(
     p: &Pipeline,
     service: &dyn Service,
+    protocol: Protocol,
     op: &OperationSpec,
     caller: &iam::Caller,
     ctx: &CallContext,
@@ -260,18 +274,26 @@ async fn authorize(
         tag_keys: &tag_keys,
         resource_tags: &resource_tags,
     };
-    p.identities.authorize(caller, &request).map_err(|denied| match service.protocol() {
-        Protocol::Json => AwsError::new("AccessDeniedException", 400, denied.message),
-        Protocol::Query | Protocol::RestXml => AwsError::new("AccessDenied", 403, denied.message),
+    p.identities.authorize(caller, &request).map_err(|denied| match protocol {
+        // A Query-compatible service keeps its Query code in every protocol.
+        Protocol::Json | Protocol::Cbor if !service.model().metadata.aws_query_compatible() => {
+            AwsError::new("AccessDeniedException", 400, denied.message)
+        }
+        _ => AwsError::new("AccessDenied", 403, denied.message),
     })
 }
 
 /// Works out the service and operation from the protocol markers of the request.
 fn route(p: &Pipeline, method: &Method, headers: &HeaderMap, uri: &Uri, body: &Bytes, claim_service: Option<&str>) -> Option<Route> {
+    if headers.get(wire::cbor::PROTOCOL_HEADER).is_some_and(|v| v == wire::cbor::PROTOCOL) {
+        let (name, op) = wire::cbor::parse_path(uri.path())?;
+        let service = p.cbor_service(name)?;
+        return Some(Route { service, protocol: Protocol::Cbor, operation: Some(op.to_owned()), body: Decoded::Cbor(body.clone()) });
+    }
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = wire::json::split_target(target).unwrap_or((target, ""));
         let service = p.json_service(prefix)?;
-        return Some(Route { service, operation: Some(op.to_owned()), body: Decoded::Json(body.clone()) });
+        return Some(Route { service, protocol: Protocol::Json, operation: Some(op.to_owned()), body: Decoded::Json(body.clone()) });
     }
     if let Some(service) = p.rest_service(claim_service, || crate::rest::unmarked(headers, uri, body)) {
         return Some(crate::rest::route(service, method, uri, headers, body));
@@ -282,13 +304,13 @@ fn route(p: &Pipeline, method: &Method, headers: &HeaderMap, uri: &Uri, body: &B
     form.action = from_body.action.or(form.action);
     form.version = from_body.version.or(form.version);
     let service = p.query_service(claim_service, form.action.as_deref()).or_else(|| p.query_service(None, form.action.as_deref()))?;
-    Some(Route { service, operation: form.action.clone(), body: Decoded::Query(form) })
+    Some(Route { service, protocol: Protocol::Query, operation: form.action.clone(), body: Decoded::Query(form) })
 }
 
 /// Verifies the SigV4 signature and returns the caller and the region it scoped.
 fn authenticate(p: &Pipeline, route: &Route, http: &HttpRequest<'_>) -> Result<(iam::Caller, String), AwsError> {
     let (method, uri, headers, body) = (http.method, http.uri, http.headers, http.body);
-    let protocol = route.service.protocol();
+    let protocol = route.protocol;
     let header_pairs: Vec<(&str, &str)> = headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
     let payload_hash = hex::encode(Sha256::digest(body));
     let request = sigv4::Request {
@@ -353,6 +375,10 @@ fn decode_input(service: &dyn Service, op: &OperationSpec, body: &Decoded) -> Re
             Ok(_) => Err(wire::json::serialization_error("Start of structure or map found where not expected.")),
             Err(_) => Err(wire::json::serialization_error("")),
         },
+        Decoded::Cbor(bytes) => {
+            let shape = service.model().operations.get(op.name).and_then(|o| o.input.as_ref()).map(|r| r.shape.as_str());
+            wire::cbor::decode_input(service.model(), shape, bytes)
+        }
         Decoded::Query(form) => wire::query::params_to_value(service.model(), op.name, &form.params),
         Decoded::Rest(request) => wire::rest_xml::decode_input(service.model(), op.name, request),
     }
@@ -360,7 +386,7 @@ fn decode_input(service: &dyn Service, op: &OperationSpec, body: &Decoded) -> Re
 
 fn unknown_operation(protocol: Protocol, name: &str, version: &str) -> AwsError {
     match protocol {
-        Protocol::Json => AwsError::client("UnknownOperationException", ""),
+        Protocol::Json | Protocol::Cbor => AwsError::client("UnknownOperationException", ""),
         Protocol::Query => AwsError::client("InvalidAction", format!("Could not find operation {name} for version {version}")),
         Protocol::RestXml => crate::rest::unknown_operation(name),
     }
@@ -377,17 +403,19 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
         (Protocol::RestXml, AuthFailure::Missing) => crate::rest::missing_authentication(),
         (Protocol::RestXml, AuthFailure::UnknownKey) => crate::rest::unknown_key(""),
         (Protocol::RestXml, AuthFailure::ExpiredToken) => crate::rest::expired_token(),
-        (Protocol::Json, AuthFailure::Missing) => AwsError::new("MissingAuthenticationTokenException", 400, "Missing Authentication Token"),
+        (Protocol::Json | Protocol::Cbor, AuthFailure::Missing) => {
+            AwsError::new("MissingAuthenticationTokenException", 400, "Missing Authentication Token")
+        }
         (Protocol::Query, AuthFailure::Missing) => {
             AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
         }
-        (Protocol::Json, AuthFailure::UnknownKey) => {
+        (Protocol::Json | Protocol::Cbor, AuthFailure::UnknownKey) => {
             AwsError::new("UnrecognizedClientException", 400, "The security token included in the request is invalid.")
         }
         (Protocol::Query, AuthFailure::UnknownKey) => {
             AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
         }
-        (Protocol::Json, AuthFailure::ExpiredToken) => {
+        (Protocol::Json | Protocol::Cbor, AuthFailure::ExpiredToken) => {
             AwsError::new("ExpiredTokenException", 400, "The security token included in the request is expired")
         }
         (Protocol::Query, AuthFailure::ExpiredToken) => {
@@ -402,19 +430,26 @@ fn sig_error(protocol: Protocol, e: sigv4::Error) -> AwsError {
     }
     let message = e.message().to_owned();
     match (protocol, e) {
-        (Protocol::Json, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignatureException", 400, message),
+        (Protocol::Json | Protocol::Cbor, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignatureException", 400, message),
         (Protocol::Query, sigv4::Error::Incomplete(_)) => AwsError::new("IncompleteSignature", 400, message),
-        (Protocol::Json, _) => AwsError::new("InvalidSignatureException", 400, message),
+        (Protocol::Json | Protocol::Cbor, _) => AwsError::new("InvalidSignatureException", 400, message),
         (Protocol::Query | Protocol::RestXml, _) => AwsError::new("SignatureDoesNotMatch", 403, message),
     }
 }
 
-fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id: &str, method: &Method) -> Response {
-    match service.protocol() {
+fn success(service: &dyn Service, protocol: Protocol, op: &OperationSpec, output: &Value, request_id: &str, method: &Method) -> Response {
+    match protocol {
         Protocol::RestXml => crate::rest::success(service, op, output, request_id, method),
         Protocol::Json => {
             let body = serde_json::to_vec(output).expect("JSON values serialize");
-            respond(StatusCode::OK, wire::json::CONTENT_TYPE, body, request_id)
+            respond(StatusCode::OK, json_content_type(service), body, request_id)
+        }
+        Protocol::Cbor => {
+            let shape = service.model().operations.get(op.name).and_then(|o| o.output.as_ref()).map(|r| r.shape.as_str());
+            let mut r =
+                respond(StatusCode::OK, wire::cbor::CONTENT_TYPE, wire::cbor::encode_output(service.model(), shape, output), request_id);
+            r.headers_mut().insert(wire::cbor::PROTOCOL_HEADER, HeaderValue::from_static(wire::cbor::PROTOCOL));
+            r
         }
         Protocol::Query => {
             let xml = wire::query::response_xml(service.model(), op.name, output, request_id);
@@ -424,13 +459,37 @@ fn success(service: &dyn Service, op: &OperationSpec, output: &Value, request_id
 }
 
 fn error(service: &dyn Service, protocol: Protocol, err: &AwsError, request_id: &str, method: &Method) -> Response {
-    match protocol {
-        Protocol::RestXml => crate::rest::error(err, request_id, method),
-        Protocol::Json => json_error(err, request_id),
+    let mut response = match protocol {
+        Protocol::RestXml => return crate::rest::error(err, request_id, method),
         Protocol::Query => {
             let xml = wire::query::error_xml(&wire::query::namespace(service.model()), err, request_id);
-            respond(status(err), "text/xml", xml.into_bytes(), request_id)
+            return respond(status(err), "text/xml", xml.into_bytes(), request_id);
         }
+        Protocol::Json => {
+            let mut r = json_error(err, request_id);
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(json_content_type(service)));
+            r
+        }
+        Protocol::Cbor => {
+            let mut r = respond(status(err), wire::cbor::CONTENT_TYPE, wire::cbor::encode_error(err), request_id);
+            r.headers_mut().insert(wire::cbor::PROTOCOL_HEADER, HeaderValue::from_static(wire::cbor::PROTOCOL));
+            r
+        }
+    };
+    // Clients of a service that left the Query protocol read its Query error code here.
+    if service.model().metadata.aws_query_compatible()
+        && let Ok(v) = HeaderValue::from_str(&wire::cbor::query_error_header(err))
+    {
+        response.headers_mut().insert(wire::cbor::QUERY_ERROR_HEADER, v);
+    }
+    response
+}
+
+/// JSON 1.0 or 1.1, as the service's model says.
+fn json_content_type(service: &dyn Service) -> &'static str {
+    match service.model().metadata.json_version.as_deref() {
+        Some("1.0") => "application/x-amz-json-1.0",
+        _ => wire::json::CONTENT_TYPE,
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) fn unmarked(headers: &HeaderMap, uri: &Uri, body: &Bytes) -> bool {
 pub(crate) fn route(service: Arc<dyn Service>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Route {
     let operation = rest_xml::match_operation(service.model(), method.as_str(), uri, headers).map(str::to_owned);
     let request = RestRequest { method: method.clone(), uri: uri.clone(), headers: headers.clone(), body: body.clone() };
-    Route { service, operation, body: Decoded::Rest(Box::new(request)) }
+    Route { service, protocol: wire::Protocol::RestXml, operation, body: Decoded::Rest(Box::new(request)) }
 }
 
 /// S3's answer to a request no operation of the model matches, or to an operation the

@@ -64,6 +64,13 @@ pub struct ServeArgs {
     /// A notification endpoint for a trail's SnsTopicName, as NAME=URL (repeatable).
     #[arg(long = "sns-endpoint", env = "TRAILWATCH_SNS_ENDPOINTS", value_delimiter = ',')]
     pub sns_endpoints: Vec<String>,
+    /// An HTTP endpoint receiving a subscription filter's events, as NAME=URL where NAME
+    /// is the resource name ending the destination ARN (repeatable).
+    #[arg(long = "subscription-endpoint", env = "TRAILWATCH_SUBSCRIPTION_ENDPOINTS", value_delimiter = ',')]
+    pub subscription_endpoints: Vec<String>,
+    /// How often alarms are evaluated, in seconds [default: 10].
+    #[arg(long, env = "TRAILWATCH_ALARM_EVALUATION_SECS")]
+    pub alarm_evaluation_secs: Option<u64>,
     /// An S3-compatible endpoint holding trail buckets instead of the bucket directory.
     #[arg(long, env = "TRAILWATCH_TRAIL_S3_ENDPOINT")]
     pub trail_s3_endpoint: Option<String>,
@@ -103,11 +110,24 @@ struct FileSettings {
     trail_digest_secs: Option<u64>,
     #[serde(default)]
     sns_endpoints: Vec<String>,
+    #[serde(default)]
+    subscription_endpoints: Vec<String>,
+    alarm_evaluation_secs: Option<u64>,
     trail_s3_endpoint: Option<String>,
     trail_s3_region: Option<String>,
     trail_s3_access_key_id: Option<String>,
     trail_s3_secret_access_key: Option<String>,
     rds_host: Option<String>,
+}
+
+/// Parses `NAME=URL` pairs; `what` names them in the error.
+fn name_urls(pairs: Vec<String>, what: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for e in pairs {
+        let (name, url) = e.split_once('=').with_context(|| format!("{what} is NAME=URL, got {e:?}"))?;
+        out.insert(name.to_owned(), url.to_owned());
+    }
+    Ok(out)
 }
 
 /// Resolved settings.
@@ -129,6 +149,9 @@ pub struct Settings {
     pub trail_delivery: Duration,
     pub trail_digest: Duration,
     pub sns_endpoints: BTreeMap<String, String>,
+    /// Subscription destinations by name.
+    pub subscription_endpoints: BTreeMap<String, String>,
+    pub alarm_evaluation: Duration,
     pub trail_s3: Option<trail::buckets::S3Endpoint>,
     /// The address DB instances listen on and report.
     pub rds_host: String,
@@ -147,12 +170,12 @@ impl Settings {
             anyhow::ensure!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()), "the account ID must be 12 digits, got {id:?}");
         }
         let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./trailwatch-data"));
-        let endpoints = if args.sns_endpoints.is_empty() { file.sns_endpoints } else { args.sns_endpoints };
-        let mut sns_endpoints = BTreeMap::new();
-        for e in endpoints {
-            let (name, url) = e.split_once('=').with_context(|| format!("an SNS endpoint is NAME=URL, got {e:?}"))?;
-            sns_endpoints.insert(name.to_owned(), url.to_owned());
-        }
+        let sns_endpoints =
+            name_urls(if args.sns_endpoints.is_empty() { file.sns_endpoints } else { args.sns_endpoints }, "an SNS endpoint")?;
+        let subscription_endpoints = name_urls(
+            if args.subscription_endpoints.is_empty() { file.subscription_endpoints } else { args.subscription_endpoints },
+            "a subscription endpoint",
+        )?;
         let trail_s3 = match args.trail_s3_endpoint.or(file.trail_s3_endpoint) {
             None => None,
             Some(url) => Some(trail::buckets::S3Endpoint {
@@ -173,6 +196,8 @@ impl Settings {
             trail_delivery: Duration::from_secs(args.trail_delivery_secs.or(file.trail_delivery_secs).unwrap_or(300).max(1)),
             trail_digest: Duration::from_secs(args.trail_digest_secs.or(file.trail_digest_secs).unwrap_or(3600).max(1)),
             sns_endpoints,
+            subscription_endpoints,
+            alarm_evaluation: Duration::from_secs(args.alarm_evaluation_secs.or(file.alarm_evaluation_secs).unwrap_or(10).max(1)),
             trail_s3,
             listen,
             data_dir,

@@ -104,6 +104,8 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
             remote_buckets: settings.trail_s3.clone(),
         },
         rds: server::RdsSettings { dir: settings.data_dir.join("rds"), host: settings.rds_host.clone() },
+        subscription_endpoints: settings.subscription_endpoints.clone(),
+        alarm_evaluation: settings.alarm_evaluation,
     };
     tracing::info!(account_id = %account.account_id, access_key_id = %account.access_key_id, data_dir = %settings.data_dir.display(), bucket_dir = %settings.bucket_dir.display(), "starting");
     server::serve(config, store, listener, shutdown_signal()).await

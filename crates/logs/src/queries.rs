@@ -1,0 +1,398 @@
+//! Logs Insights: StartQuery, GetQueryResults, StopQuery, DescribeQueries and saved
+//! queries. The language and its execution live in the `insights` crate; this module
+//! turns log groups into the event batches it reads and keeps queries while they run.
+//!
+//! Queries are kept in memory for a day after they finish (AWS keeps results for
+//! seven days); saved query definitions are in the catalog.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::ArrowError;
+use datafusion::error::DataFusionError;
+use futures::StreamExt;
+use insights::{CompiledQuery, GroupEvents, Language};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{EventBlock, LogGroup, QueryDefinitionRecord, Rows, Store};
+use wire::{AwsError, CallContext};
+
+use crate::metric_filters::page;
+use crate::{LogsService, group_name_from_identifier, invalid, storage};
+
+/// Log groups one query may read (AWS's quota).
+const MAX_GROUPS: usize = 50;
+/// Queries running at once per account (AWS's quota).
+const MAX_RUNNING: usize = 30;
+/// How long a finished query's results are kept.
+const KEEP_MS: i64 = 24 * 3_600_000;
+/// Blocks read and decoded ahead of the query engine.
+const READ_AHEAD: usize = 4;
+
+/// Queries started on this node, by ID.
+#[derive(Default)]
+pub(crate) struct Queries {
+    by_id: Mutex<HashMap<String, QueryRun>>,
+}
+
+/// One query: what was asked, and where it is.
+struct QueryRun {
+    account_id: String,
+    region: String,
+    info: Value,
+    status: &'static str,
+    finished_at: Option<i64>,
+    output: Option<insights::QueryOutput>,
+    task: Option<tokio::task::AbortHandle>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StartQuery {
+    query_language: Option<String>,
+    log_group_name: Option<String>,
+    log_group_names: Option<Vec<String>>,
+    log_group_identifiers: Option<Vec<String>>,
+    start_time: i64,
+    end_time: i64,
+    query_string: String,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QueryId {
+    query_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DescribeQueries {
+    log_group_name: Option<String>,
+    status: Option<String>,
+    max_results: Option<usize>,
+    next_token: Option<String>,
+    query_language: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutQueryDefinition {
+    query_language: Option<String>,
+    name: String,
+    query_definition_id: Option<String>,
+    log_group_names: Option<Vec<String>>,
+    query_string: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DescribeQueryDefinitions {
+    query_language: Option<String>,
+    query_definition_name_prefix: Option<String>,
+    max_results: Option<usize>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeleteQueryDefinition {
+    query_definition_id: String,
+}
+
+impl LogsService {
+    pub(crate) async fn start_query(&self, ctx: &CallContext, req: StartQuery) -> Result<Value, AwsError> {
+        let language_name = req.query_language.clone().unwrap_or_else(|| "CWLI".into());
+        let language = Language::from_name(&language_name).map_err(|e| invalid(e.message()))?;
+        if req.end_time < req.start_time {
+            return Err(invalid("End time should not be before the start time."));
+        }
+        let query = insights::compile(&req.query_string, language).map_err(malformed)?;
+        let names = self.query_group_names(ctx, &req, &query)?;
+        let mut groups = Vec::with_capacity(names.len());
+        for name in &names {
+            let group = self.store.log_group(&ctx.account_id, &ctx.region, name).await.map_err(storage)?;
+            groups.push(group.ok_or_else(|| {
+                AwsError::client(
+                    "ResourceNotFoundException",
+                    format!("Log group '{name}' does not exist for account ID '{}'", ctx.account_id),
+                )
+            })?);
+        }
+        self.queries.expire(ctx.now_millis);
+        if self.queries.running(&ctx.account_id) >= MAX_RUNNING {
+            return Err(AwsError::client("LimitExceededException", "Account maximum query concurrency limit of [30] reached."));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let info = json!({
+            "queryLanguage": language_name,
+            "queryId": id,
+            "queryString": req.query_string,
+            "status": "Running",
+            "createTime": ctx.now_millis,
+            "logGroupName": names.first(),
+        });
+        let (start_ms, end_ms) = (req.start_time.saturating_mul(1000), req.end_time.saturating_mul(1000).saturating_add(999));
+        let limit = req.limit.unwrap_or(10_000);
+        let store = self.store.clone();
+        let queries = self.queries.clone();
+        let query_id = id.clone();
+        self.queries.insert(
+            &id,
+            QueryRun {
+                account_id: ctx.account_id.clone(),
+                region: ctx.region.clone(),
+                info,
+                status: "Running",
+                finished_at: None,
+                output: None,
+                task: None,
+            },
+        );
+        let task = tokio::spawn(async move {
+            let inputs = groups.iter().map(|g| group_events(&store, g, start_ms, end_ms)).collect();
+            let result = insights::execute(&query, inputs, limit).await;
+            queries.finish(&query_id, result);
+        });
+        self.queries.set_task(&id, task.abort_handle());
+        Ok(json!({"queryId": id}))
+    }
+
+    /// The groups a query reads: named in the request (exactly one way), or in a SQL query.
+    fn query_group_names(&self, ctx: &CallContext, req: &StartQuery, query: &CompiledQuery) -> Result<Vec<String>, AwsError> {
+        let given = [req.log_group_name.is_some(), req.log_group_names.is_some(), req.log_group_identifiers.is_some()];
+        let names: Vec<String> = match given.iter().filter(|g| **g).count() {
+            0 => query.source_groups(),
+            1 => {
+                if let Some(n) = &req.log_group_name {
+                    vec![n.clone()]
+                } else if let Some(ns) = &req.log_group_names {
+                    ns.clone()
+                } else {
+                    let ids = req.log_group_identifiers.as_deref().unwrap_or_default();
+                    ids.iter().map(|i| group_name_from_identifier(ctx, i)).collect::<Result<_, _>>()?
+                }
+            }
+            _ => return Err(invalid("Only one of logGroupName, logGroupNames or logGroupIdentifiers may be specified.")),
+        };
+        if names.is_empty() {
+            return Err(invalid("Log group names or identifiers must be specified."));
+        }
+        if names.len() > MAX_GROUPS {
+            return Err(invalid(format!("Query cannot be run on more than {MAX_GROUPS} log groups.")));
+        }
+        Ok(names)
+    }
+
+    pub(crate) fn get_query_results(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
+        let by_id = self.queries.by_id.lock().expect("queries lock");
+        let run =
+            by_id.get(&req.query_id).filter(|r| r.account_id == ctx.account_id && r.region == ctx.region).ok_or_else(query_not_found)?;
+        let (results, statistics) = match &run.output {
+            Some(out) => (
+                out.results
+                    .iter()
+                    .map(|row| row.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>())
+                    .collect::<Vec<_>>(),
+                json!({"recordsMatched": out.records_matched, "recordsScanned": out.records_scanned, "bytesScanned": out.bytes_scanned}),
+            ),
+            None => (Vec::new(), json!({"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0})),
+        };
+        Ok(json!({"queryLanguage": run.info["queryLanguage"], "results": results, "statistics": statistics, "status": run.status}))
+    }
+
+    pub(crate) fn stop_query(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
+        let mut by_id = self.queries.by_id.lock().expect("queries lock");
+        let run = by_id
+            .get_mut(&req.query_id)
+            .filter(|r| r.account_id == ctx.account_id && r.region == ctx.region)
+            .ok_or_else(query_not_found)?;
+        if run.status != "Running" {
+            return Ok(json!({"success": false}));
+        }
+        if let Some(task) = run.task.take() {
+            task.abort();
+        }
+        run.status = "Cancelled";
+        run.finished_at = Some(ctx.now_millis);
+        Ok(json!({"success": true}))
+    }
+
+    pub(crate) fn describe_queries(&self, ctx: &CallContext, req: DescribeQueries) -> Result<Value, AwsError> {
+        let by_id = self.queries.by_id.lock().expect("queries lock");
+        let items = by_id
+            .values()
+            .filter(|r| r.account_id == ctx.account_id && r.region == ctx.region)
+            .filter(|r| req.status.as_deref().is_none_or(|s| s == r.status))
+            .filter(|r| req.log_group_name.as_deref().is_none_or(|g| r.info["logGroupName"] == g))
+            .filter(|r| req.query_language.as_deref().is_none_or(|l| r.info["queryLanguage"] == l))
+            .map(|r| {
+                let mut info = r.info.clone();
+                info["status"] = json!(r.status);
+                let created = info["createTime"].as_i64().unwrap_or_default();
+                // Newest first, as AWS lists them.
+                (format!("{:020}{}", i64::MAX - created, info["queryId"].as_str().unwrap_or_default()), info)
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
+        page(items, req.next_token.as_deref(), req.max_results.unwrap_or(1000), "queries", "queries")
+    }
+
+    pub(crate) async fn put_query_definition(&self, ctx: &CallContext, req: PutQueryDefinition) -> Result<Value, AwsError> {
+        let id = match req.query_definition_id {
+            Some(id) => {
+                let existing = self.store.query_definitions(&ctx.account_id, &ctx.region).await.map_err(storage)?;
+                if !existing.iter().any(|d| d.id == id) {
+                    return Err(AwsError::client("ResourceNotFoundException", "The specified query definition does not exist."));
+                }
+                id
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let body = json!({
+            "queryLanguage": req.query_language.unwrap_or_else(|| "CWLI".into()),
+            "queryDefinitionId": id,
+            "name": req.name,
+            "queryString": req.query_string,
+            "lastModified": ctx.now_millis,
+            "logGroupNames": req.log_group_names.unwrap_or_default(),
+        });
+        let rec = QueryDefinitionRecord { id: id.clone(), name: req.name, body: body.to_string() };
+        self.store.put_query_definition(&ctx.account_id, &ctx.region, &rec).await.map_err(storage)?;
+        Ok(json!({"queryDefinitionId": id}))
+    }
+
+    pub(crate) async fn describe_query_definitions(&self, ctx: &CallContext, req: DescribeQueryDefinitions) -> Result<Value, AwsError> {
+        let records = self.store.query_definitions(&ctx.account_id, &ctx.region).await.map_err(storage)?;
+        let items = records
+            .into_iter()
+            .filter(|r| req.query_definition_name_prefix.as_deref().is_none_or(|p| r.name.starts_with(p)))
+            .filter_map(|r| {
+                let body: Value = serde_json::from_str(&r.body).ok()?;
+                if req.query_language.as_deref().is_some_and(|l| body["queryLanguage"] != l) {
+                    return None;
+                }
+                Some((format!("{}\u{0}{}", r.name, r.id), body))
+            })
+            .collect();
+        page(items, req.next_token.as_deref(), req.max_results.unwrap_or(1000), "query-definitions", "queryDefinitions")
+    }
+
+    pub(crate) async fn delete_query_definition(&self, ctx: &CallContext, req: DeleteQueryDefinition) -> Result<Value, AwsError> {
+        if !self.store.delete_query_definition(&ctx.account_id, &ctx.region, &req.query_definition_id).await.map_err(storage)? {
+            return Err(AwsError::client("ResourceNotFoundException", "The specified query definition does not exist."));
+        }
+        Ok(json!({"success": true}))
+    }
+}
+
+impl Queries {
+    fn insert(&self, id: &str, run: QueryRun) {
+        self.by_id.lock().expect("queries lock").insert(id.to_owned(), run);
+    }
+
+    fn set_task(&self, id: &str, task: tokio::task::AbortHandle) {
+        if let Some(run) = self.by_id.lock().expect("queries lock").get_mut(id).filter(|r| r.status == "Running") {
+            run.task = Some(task);
+        }
+    }
+
+    fn finish(&self, id: &str, result: Result<insights::QueryOutput, insights::QueryError>) {
+        let mut by_id = self.by_id.lock().expect("queries lock");
+        let Some(run) = by_id.get_mut(id).filter(|r| r.status == "Running") else { return };
+        run.task = None;
+        run.finished_at = Some(now_millis());
+        match result {
+            Ok(output) => {
+                run.status = "Complete";
+                run.output = Some(output);
+            }
+            Err(e) => {
+                tracing::warn!(query = id, error = e.message(), "query failed");
+                run.status = "Failed";
+            }
+        }
+    }
+
+    fn running(&self, account: &str) -> usize {
+        self.by_id.lock().expect("queries lock").values().filter(|r| r.account_id == account && r.status == "Running").count()
+    }
+
+    fn expire(&self, now: i64) {
+        self.by_id.lock().expect("queries lock").retain(|_, r| r.finished_at.is_none_or(|t| now - t < KEEP_MS));
+    }
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn query_not_found() -> AwsError {
+    AwsError::client("ResourceNotFoundException", "The specified query does not exist.")
+}
+
+/// MalformedQueryException carrying the compile error, as AWS returns it.
+fn malformed(e: insights::QueryError) -> AwsError {
+    AwsError::client("MalformedQueryException", e.message().to_owned())
+}
+
+/// A group's events in a time range as the query engine reads them: block by block,
+/// decoded a few blocks ahead, only the rows inside the range.
+fn group_events(store: &Arc<Store>, group: &LogGroup, start_ms: i64, end_ms: i64) -> GroupEvents {
+    let (store, group) = (store.clone(), group.clone());
+    let log = format!("{}:{}", group.account_id, group.name);
+    let name = group.name.clone();
+    let batches = futures::stream::once(async move {
+        let blocks = store.blocks_in_range(&group, start_ms, end_ms).await.map_err(external)?;
+        let streams = store.stream_names(group.id).await.map_err(external)?;
+        Ok::<_, DataFusionError>((store, group, blocks, Arc::new(streams)))
+    })
+    .map(move |setup| match setup {
+        Ok((store, group, blocks, streams)) => futures::stream::iter(blocks)
+            .map(move |block| {
+                let (store, group, streams) = (store.clone(), group.clone(), streams.clone());
+                async move { read_batch(&store, &group, &block, &streams, start_ms, end_ms).await }
+            })
+            .buffered(READ_AHEAD)
+            .boxed(),
+        Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+    })
+    .flatten()
+    .filter_map(|b| async move { b.transpose() })
+    .boxed();
+    GroupEvents { log, name, batches }
+}
+
+async fn read_batch(
+    store: &Store,
+    group: &LogGroup,
+    block: &EventBlock,
+    streams: &HashMap<i64, String>,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Option<RecordBatch>, DataFusionError> {
+    let rows = store.read_block(group, block).await.map_err(external)?;
+    let stream = streams.get(&block.stream_id()).map_or("", String::as_str);
+    let batch = to_batch(&rows, stream, start_ms, end_ms).map_err(|e| DataFusionError::ArrowError(Box::new(e), None))?;
+    Ok(batch.filter(|b| b.num_rows() > 0))
+}
+
+/// The rows inside `[start_ms, end_ms]` as a batch of the engine's base schema.
+fn to_batch(rows: &Rows, stream: &str, start_ms: i64, end_ms: i64) -> Result<Option<RecordBatch>, ArrowError> {
+    let keep: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] >= start_ms && rows.ts[i] <= end_ms).collect();
+    if keep.is_empty() {
+        return Ok(None);
+    }
+    let ts = Int64Array::from_iter_values(keep.iter().map(|&i| rows.ts[i]));
+    let ingest = Int64Array::from_iter_values(keep.iter().map(|&i| rows.ingest[i]));
+    let streams = StringArray::from_iter_values(keep.iter().map(|_| stream));
+    let messages = StringArray::from_iter_values(keep.iter().map(|&i| String::from_utf8_lossy(rows.message(i))));
+    let columns: Vec<ArrayRef> = vec![Arc::new(ts), Arc::new(ingest), Arc::new(streams), Arc::new(messages)];
+    RecordBatch::try_new(insights::base_schema(), columns).map(Some)
+}
+
+fn external(e: store::StoreError) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
