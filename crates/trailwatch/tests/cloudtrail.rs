@@ -447,41 +447,11 @@ async fn events_recorded_before_a_crash_are_delivered_exactly_once() {
     assert_eq!(again.iter().filter(|r| r["eventName"] == "CreateLogGroup").count(), 20);
 }
 
-/// A notification endpoint that refuses its first request and accepts the rest,
-/// keeping every body it was sent.
-/// Each request the endpoint answered: its status and its JSON body.
-type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u16, Value)>>>;
-
-fn notification_endpoint() -> (String, Seen) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/notify", listener.local_addr().unwrap());
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let mut seen = kept.lock().unwrap();
-            let status = if seen.is_empty() { 500 } else { 200 };
-            seen.push((status, serde_json::from_slice(&body).unwrap_or(Value::Null)));
-            let reason = if status == 200 { "OK" } else { "Internal Server Error" };
-            let _ = write!(stream, "HTTP/1.1 {status} {reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, seen)
+/// A notification endpoint that refuses its first request and accepts the rest; each
+/// request it answered as its status and JSON body.
+fn notification_endpoint() -> (String, common::capture::Capture) {
+    let capture = common::capture::Capture::start(1);
+    (capture.url.clone(), capture)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -498,13 +468,13 @@ async fn delivered_files_are_announced_until_acknowledged() {
     ct.start_logging().name("notified").send().await.unwrap();
 
     let acknowledged = common::poll("an acknowledged notification", 60, || {
-        let seen = seen.lock().unwrap().clone();
-        std::future::ready(seen.iter().find(|(status, _)| *status == 200).map(|(_, body)| body.clone()))
+        let seen = seen.requests();
+        std::future::ready(seen.iter().find(|r| r.status == 200).map(|r| r.json()))
     })
     .await;
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen[0].0, 500, "the first attempt was refused");
-    assert_eq!(seen[0].1["Message"], acknowledged["Message"], "and the same notification was sent again");
+    let seen = seen.requests();
+    assert_eq!(seen[0].status, 500, "the first attempt was refused");
+    assert_eq!(seen[0].json()["Message"], acknowledged["Message"], "and the same notification was sent again");
     assert_eq!(acknowledged["Type"], "Notification");
     assert_eq!(acknowledged["TopicArn"], format!("arn:aws:sns:us-east-1:{}:alerts", common::ACCOUNT));
     let message: Value = serde_json::from_str(acknowledged["Message"].as_str().unwrap()).unwrap();

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod capture;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
