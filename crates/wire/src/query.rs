@@ -220,17 +220,7 @@ fn write_member(model: &Model, member: &ShapeRef, tag: &str, value: &Value, xml:
 /// Epoch seconds as `2026-11-21T23:50:00.000Z`.
 fn iso8601(seconds: f64) -> String {
     let nanos = (seconds * 1e9).round() as i128;
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    crate::rest_xml::format_iso(time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
 }
 
 /// Escapes text for an XML element body.
