@@ -142,10 +142,10 @@ impl LogsService {
             if req.filter_name_prefix.as_deref().is_some_and(|p| !doc.filter_name.starts_with(p)) {
                 continue;
             }
-            if let (Some(name), Some(ns)) = (&req.metric_name, &req.metric_namespace) {
-                if !doc.metric_transformations.iter().any(|t| &t.metric_name == name && &t.metric_namespace == ns) {
-                    continue;
-                }
+            if let (Some(name), Some(ns)) = (&req.metric_name, &req.metric_namespace)
+                && !doc.metric_transformations.iter().any(|t| &t.metric_name == name && &t.metric_namespace == ns)
+            {
+                continue;
             }
             items.push((format!("{}\u{0}{}", rec.group_name, doc.filter_name), describe(&doc, &rec.group_name)));
         }
@@ -341,11 +341,14 @@ pub(crate) struct Set {
     max: f64,
 }
 
+/// A statistic set's key: transformation, minute, dimensions.
+type SetKey = (usize, i64, Vec<(String, String)>);
+
 /// Per-minute aggregates of one filter over one round of events.
 #[derive(Default)]
 pub(crate) struct Aggregates {
     /// (transformation, minute, dimensions) → statistics of the matched values.
-    sets: std::collections::BTreeMap<(usize, i64, Vec<(String, String)>), Set>,
+    sets: std::collections::BTreeMap<SetKey, Set>,
     /// (transformation, minute) → whether any event of that minute matched.
     seen: std::collections::BTreeMap<(usize, i64), bool>,
 }

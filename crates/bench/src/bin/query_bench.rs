@@ -170,7 +170,7 @@ impl Generator {
     fn next(&mut self) -> Record {
         let ts_ms = self.start_ms + self.n as i64;
         self.n += 1;
-        let rare = self.n % RARE_EVERY == 0;
+        let rare = self.n.is_multiple_of(RARE_EVERY);
         let users = ["app_user", "shop_api", "checkout_svc", "billing_svc", "reporting", "etl_loader", "admin"];
         let user = if rare { RARE } else { users[self.rng.range(0, users.len() as u64 - 1) as usize] };
         let conn = self.rng.range(1000, 1200);
