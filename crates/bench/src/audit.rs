@@ -331,24 +331,10 @@ fn ddl(rng: &mut Rng) -> String {
 
 /// Formats Unix milliseconds as server_audit does: `YYYYMMDD HH:MM:SS` (UTC).
 fn format_audit_time(unix_ms: i64) -> String {
-    let secs = unix_ms.div_euclid(1000);
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let tod = secs.rem_euclid(86_400);
-    format!("{year:04}{month:02}{day:02} {:02}:{:02}:{:02}", tod / 3600, tod / 60 % 60, tod % 60)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year][month][day] [hour]:[minute]:[second]");
+    let at = time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000)).expect("a time within years ±9999");
+    at.format(FORMAT).expect("formattable")
 }
 
 #[cfg(test)]

@@ -7,8 +7,6 @@ use arrow_schema::{DataType, TimeUnit};
 use base64::Engine;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use crate::functions::civil_from_days;
-
 /// The text of `array[row]`, or None when it is null (AWS leaves null fields out of a row).
 pub fn value(array: &ArrayRef, row: usize) -> Option<String> {
     if array.is_null(row) {
@@ -58,14 +56,12 @@ pub fn number(value: f64) -> String {
     format!("{value}")
 }
 
-/// Epoch milliseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), the form of `@timestamp` and bins.
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), the form of `@timestamp` and bins;
+/// an instant beyond year 9999 stays a number.
 pub fn time(millis: i64) -> String {
-    let days = millis.div_euclid(86_400_000);
-    let in_day = millis.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
-    let (hours, minutes) = (in_day / 3_600_000, in_day / 60_000 % 60);
-    let (seconds, ms) = (in_day / 1000 % 60, in_day % 1000);
-    format!("{year:04}-{month:02}-{day:02} {hours:02}:{minutes:02}:{seconds:02}.{ms:03}")
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    crate::functions::utc(millis).and_then(|t| t.format(FORMAT).ok()).unwrap_or_else(|| millis.to_string())
 }
 
 /// The `@ptr` of a row: opaque to callers; base64 of the group's index and the row's position.

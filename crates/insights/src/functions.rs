@@ -289,10 +289,8 @@ pub fn floor(t: i64, period: Period) -> i64 {
             t - (t - MONDAY).rem_euclid(p)
         }
         Period::Months(n) => {
-            let (year, month, _) = civil_from_days(t.div_euclid(86_400_000));
-            let months = year * 12 + (month - 1);
-            let floored = months - months.rem_euclid(n);
-            days_from_civil(floored.div_euclid(12), floored.rem_euclid(12) + 1, 1) * 86_400_000
+            let Some(months) = months_since_year_zero(t) else { return t };
+            month_start(months - months.rem_euclid(n)).unwrap_or(t)
         }
     }
 }
@@ -306,36 +304,27 @@ pub fn ceil(t: i64, period: Period) -> i64 {
     match period {
         Period::Millis(p) => down + p,
         Period::Weeks(n) => down + n * 7 * 86_400_000,
-        Period::Months(n) => {
-            let (year, month, _) = civil_from_days(down.div_euclid(86_400_000));
-            let months = year * 12 + (month - 1) + n;
-            days_from_civil(months.div_euclid(12), months.rem_euclid(12) + 1, 1) * 86_400_000
-        }
+        Period::Months(n) => months_since_year_zero(down).and_then(|months| month_start(months + n)).unwrap_or(t),
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The UTC date of epoch milliseconds, within the years `time` represents (±9999).
+pub fn utc(millis: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
 }
 
-/// The (year, month, day) of a count of days since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+/// Whole months from January of year 0 to the month holding `t`.
+fn months_since_year_zero(t: i64) -> Option<i64> {
+    let date = utc(t)?.date();
+    Some(i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1)
+}
+
+/// Epoch milliseconds of the first day of a month counted as [`months_since_year_zero`] does.
+fn month_start(months: i64) -> Option<i64> {
+    let year = i32::try_from(months.div_euclid(12)).ok()?;
+    let month = time::Month::try_from(u8::try_from(months.rem_euclid(12) + 1).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, 1).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,23 +427,32 @@ fn prefix_matches(ip: u128, network: u128, bits: &str, width: u32) -> bool {
 mod tests {
     use super::*;
 
+    /// Epoch milliseconds of midnight UTC on a date.
+    fn day(year: i32, month: u8, day: u8) -> i64 {
+        let date = time::Date::from_calendar_date(year, time::Month::try_from(month).unwrap(), day).unwrap();
+        date.midnight().assume_utc().unix_timestamp() * 1000
+    }
+
     #[test]
     fn calendar() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2022, 5, 20), 19_132);
-        assert_eq!(civil_from_days(19_132), (2022, 5, 20));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(months_since_year_zero(0), Some(1970 * 12));
+        assert_eq!(months_since_year_zero(-1), Some(1969 * 12 + 11));
+        assert_eq!(month_start(2022 * 12 + 4), Some(day(2022, 5, 1)));
+        assert_eq!(month_start(-1), Some(day(-1, 12, 1)));
+        assert_eq!(month_start(i64::MAX), None);
+        // Beyond the years `time` represents, rounding leaves the instant as it is.
+        assert_eq!(floor(i64::MAX, Period::Months(1)), i64::MAX);
     }
 
     #[test]
     fn rounding() {
-        let t = days_from_civil(2022, 5, 20) * 86_400_000 + 13 * 3_600_000 + 31 * 60_000 + 7_123;
+        let t = day(2022, 5, 20) + 13 * 3_600_000 + 31 * 60_000 + 7_123;
         assert_eq!(floor(t, Period::Millis(300_000)), t - 60_000 - 7_123);
         assert_eq!(ceil(t, Period::Millis(3_600_000)), t - 31 * 60_000 - 7_123 + 3_600_000);
         // 2022-05-20 is a Friday; its week started on Monday the 16th.
-        assert_eq!(floor(t, Period::Weeks(1)), days_from_civil(2022, 5, 16) * 86_400_000);
-        assert_eq!(floor(t, Period::Months(3)), days_from_civil(2022, 4, 1) * 86_400_000);
-        assert_eq!(ceil(t, Period::Months(12)), days_from_civil(2023, 1, 1) * 86_400_000);
+        assert_eq!(floor(t, Period::Weeks(1)), day(2022, 5, 16));
+        assert_eq!(floor(t, Period::Months(3)), day(2022, 4, 1));
+        assert_eq!(ceil(t, Period::Months(12)), day(2023, 1, 1));
     }
 
     #[test]

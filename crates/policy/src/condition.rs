@@ -348,9 +348,7 @@ pub(crate) fn parse_date(s: &str) -> Option<i128> {
     let year: i64 = digits(fields.next()?, 4, 4)?;
     let month: i64 = fields.next().map_or(Some(1), |m| digits(m, 2, 2))?;
     let day: i64 = fields.next().map_or(Some(1), |d| digits(d, 2, 2))?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
+    let date = calendar_date(year, month, day)?;
     let mut nanos: i128 = 0;
     let mut offset_secs: i64 = 0;
     if let Some(time) = time {
@@ -375,8 +373,8 @@ pub(crate) fn parse_date(s: &str) -> Option<i128> {
         let frac_nanos: i128 = if frac.is_empty() { 0 } else { frac.parse::<i128>().ok()? * 10i128.pow(9 - frac.len() as u32) };
         nanos = i128::from(hour * 3600 + minute * 60 + second) * 1_000_000_000 + frac_nanos;
     }
-    let days = days_from_civil(year, month, day);
-    Some(i128::from(days) * 86_400 * 1_000_000_000 + nanos - i128::from(offset_secs) * 1_000_000_000)
+    let days = i128::from(date.to_julian_day() - UNIX_EPOCH_JULIAN_DAY);
+    Some(days * 86_400 * 1_000_000_000 + nanos - i128::from(offset_secs) * 1_000_000_000)
 }
 
 /// Epoch seconds, optionally with a fraction.
@@ -424,24 +422,13 @@ fn digits(s: &str, min: usize, max: usize) -> Option<i64> {
     s.parse().ok()
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
+/// The Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// A valid proleptic Gregorian date, or `None` (month 13, February 30th, …).
+fn calendar_date(year: i64, month: i64, day: i64) -> Option<time::Date> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()
 }
 
 #[cfg(test)]
