@@ -168,6 +168,11 @@ impl DelimitedPattern {
         self.slots.is_empty()
     }
 
+    /// The longest text a field condition requires, which every matching message contains.
+    pub(crate) fn required_literal(&self) -> Option<&[u8]> {
+        self.required.iter().map(Finder::needle).filter(|n| !n.is_empty()).max_by_key(|n| n.len())
+    }
+
     /// True when the message satisfies the pattern. Allocation-free for patterns of up
     /// to [`INLINE_FIELDS`] fields.
     pub(crate) fn matches(&self, message: &[u8]) -> bool {

@@ -87,6 +87,17 @@ impl FilterPattern {
         }
     }
 
+    /// A byte string every matching message contains, when the pattern has one. A caller
+    /// holding many messages in one buffer can search the buffer for it at memchr speed
+    /// (as grep does) and run the pattern only on the messages that contain it.
+    pub fn required_literal(&self) -> Option<&[u8]> {
+        match &self.pattern {
+            Pattern::Terms(terms) => terms.required_literal(),
+            Pattern::Delimited(delimited) => delimited.required_literal(),
+            Pattern::Everything | Pattern::Regex(_) | Pattern::Json(_) => None,
+        }
+    }
+
     /// True when every message matches, so callers may skip matching altogether.
     pub fn matches_everything(&self) -> bool {
         match &self.pattern {

@@ -62,6 +62,11 @@ impl TermsPattern {
         self.required.is_empty() && self.excluded.is_empty() && self.any_of.is_empty()
     }
 
+    /// The longest term every matching message contains.
+    pub(crate) fn required_literal(&self) -> Option<&[u8]> {
+        self.required.iter().map(|t| t.finder.needle()).filter(|n| !n.is_empty()).max_by_key(|n| n.len())
+    }
+
     /// True when the message satisfies every rule of the pattern.
     pub(crate) fn matches(&self, message: &[u8]) -> bool {
         self.required.iter().all(|t| t.occurs_in(message))

@@ -565,6 +565,21 @@ fn documented_examples_match_as_documented() {
 }
 
 #[test]
+fn a_required_literal_is_in_every_matching_message() {
+    let mut with_literal = 0;
+    for c in CASES.iter().filter(|c| c.matches) {
+        let Some(literal) = compile(c.pattern).required_literal().map(<[u8]>::to_vec) else { continue };
+        with_literal += 1;
+        let found = c.message.as_bytes().windows(literal.len()).any(|w| w == literal.as_slice());
+        assert!(found, "{:?} matches {:?} but lacks its required literal {:?}", c.pattern, c.message, String::from_utf8_lossy(&literal));
+    }
+    assert!(with_literal >= 20, "only {with_literal} matching cases have a required literal");
+    assert_eq!(compile("ERROR ?WARN -DEBUG").required_literal(), Some(&b"ERROR"[..]));
+    assert_eq!(compile("?ERROR ?WARN").required_literal(), None);
+    assert_eq!(compile("%ERROR%").required_literal(), None);
+}
+
+#[test]
 fn extract_agrees_with_matches_on_every_case() {
     for c in CASES {
         let p = compile(c.pattern);
