@@ -2,7 +2,6 @@
 //! two-way token paging, and FilterLogEvents with filter patterns.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -168,9 +167,9 @@ impl LogsService {
             None => Position::END,
         };
         let whole_group = req.log_stream_names.is_none() && req.log_stream_name_prefix.is_none();
-        let matcher: Option<store::scan::Matcher> = (!pattern.matches_everything()).then(|| {
-            let p = Arc::new(pattern);
-            Arc::new(move |m: &[u8]| p.matches(m)) as store::scan::Matcher
+        let matcher = (!pattern.matches_everything()).then(|| {
+            let literal = pattern.required_literal().map(<[u8]>::to_vec);
+            store::scan::Matcher::new(move |m: &[u8]| pattern.matches(m), literal.as_deref())
         });
         let scan = ScanRequest {
             streams: if whole_group { StreamFilter::All } else { StreamFilter::Only(names.keys().copied().collect()) },

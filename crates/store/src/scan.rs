@@ -10,6 +10,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use memchr::memmem::Finder;
 use object_store::ObjectStoreExt;
 use object_store::path::Path as ObjectPath;
 use sqlx::FromRow;
@@ -58,8 +59,47 @@ pub enum StreamFilter {
     Only(Vec<i64>),
 }
 
-/// A predicate over message bytes (a compiled filter pattern).
-pub type Matcher = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+/// A filter over message bytes (a compiled filter pattern) and, when the pattern has one,
+/// a literal every matching message contains. With a literal, a block's messages are
+/// searched as one buffer at memchr speed, as grep searches a file, and the predicate runs
+/// only on the messages holding it.
+#[derive(Clone)]
+pub struct Matcher {
+    predicate: Arc<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    literal: Option<Arc<Finder<'static>>>,
+}
+
+impl Matcher {
+    /// A matcher running `predicate`, first searching for `literal` when given (the caller
+    /// guarantees every message the predicate accepts contains it).
+    pub fn new(predicate: impl Fn(&[u8]) -> bool + Send + Sync + 'static, literal: Option<&[u8]>) -> Self {
+        let literal = literal.filter(|l| !l.is_empty()).map(|l| Arc::new(Finder::new(l).into_owned()));
+        Matcher { predicate: Arc::new(predicate), literal }
+    }
+
+    /// The rows with a timestamp in `[lo, hi]` whose message matches, ascending.
+    fn select(&self, rows: &Rows, lo: i64, hi: i64) -> Vec<u32> {
+        let keep = |i: usize| rows.ts[i] >= lo && rows.ts[i] <= hi && (self.predicate)(rows.message(i));
+        let Some(finder) = &self.literal else {
+            return (0..rows.len()).filter(|&i| keep(i)).map(|i| i as u32).collect();
+        };
+        let mut selected = Vec::new();
+        let mut from = 0;
+        while let Some(hit) = finder.find(&rows.data[from..]) {
+            let at = from + hit;
+            // The row holding the hit's first byte is the first one ending past it.
+            let row = rows.ends.partition_point(|&end| end as usize <= at);
+            let end = rows.ends[row] as usize;
+            // A hit running past its row's end spans two messages and is no hit; a real
+            // one can only start in a later row, and so can the next candidate.
+            if at + finder.needle().len() <= end && keep(row) {
+                selected.push(row as u32);
+            }
+            from = end;
+        }
+        selected
+    }
+}
 
 /// What to read.
 #[derive(Clone)]
@@ -173,7 +213,7 @@ impl Store {
     }
 
     /// Fetches and decodes a block's rows (all of them, from row 0), through the cache.
-    async fn load_block(&self, key: &Key, group_id: i64, block: &BlockRef) -> Result<Arc<Rows>, StoreError> {
+    pub(crate) async fn load_block(&self, key: &Key, group_id: i64, block: &BlockRef) -> Result<Arc<Rows>, StoreError> {
         let cache_key = (block.segment_id, block.byte_offset, block.row_start);
         if let Some(rows) = self.cache.get(&cache_key) {
             return Ok(rows);
@@ -202,12 +242,36 @@ pub(crate) fn decode_unit(key: &Key, group_id: i64, block: &BlockRef, sealed: &[
     }
 }
 
-/// A decoded block with the rows of its stream and, when filtering, which of them match.
+/// A decoded block and the rows a cursor visits in it.
 struct OpenBlock {
     rows: Arc<Rows>,
-    start: usize,
-    end: usize,
-    matches: Option<Vec<bool>>,
+    visit: Visit,
+}
+
+/// Which rows of a block a scan visits, in ascending order.
+enum Visit {
+    /// Every row (no filter: the time range is checked row by row).
+    Every,
+    /// Only these rows, which match the filter and lie in the time range.
+    Only(Vec<u32>),
+}
+
+impl OpenBlock {
+    /// Number of rows visited.
+    fn len(&self) -> usize {
+        match &self.visit {
+            Visit::Every => self.rows.len(),
+            Visit::Only(rows) => rows.len(),
+        }
+    }
+
+    /// The row index of the `k`th visited row.
+    fn row(&self, k: usize) -> usize {
+        match &self.visit {
+            Visit::Every => k,
+            Visit::Only(rows) => rows[k] as usize,
+        }
+    }
 }
 
 type Loading = tokio::task::JoinHandle<Result<OpenBlock, StoreError>>;
@@ -215,14 +279,19 @@ type Loading = tokio::task::JoinHandle<Result<OpenBlock, StoreError>>;
 /// A cursor into an open block, ordered for the heap by its current event.
 struct Cursor {
     block: Arc<OpenBlock>,
-    /// Next row to emit (forward) or one past it (backward).
+    /// Next visited row to emit (forward) or one past it (backward), counted in visited rows.
     idx: usize,
     forward: bool,
 }
 
 impl Cursor {
+    /// The row index of the current event.
     fn current(&self) -> Option<usize> {
-        if self.forward { (self.idx < self.block.end).then_some(self.idx) } else { (self.idx > self.block.start).then(|| self.idx - 1) }
+        if self.forward {
+            (self.idx < self.block.len()).then(|| self.block.row(self.idx))
+        } else {
+            (self.idx > 0).then(|| self.block.row(self.idx - 1))
+        }
     }
     fn key(&self) -> Position {
         let i = self.current().expect("cursors in the heap have a current row");
@@ -260,11 +329,13 @@ struct Merge {
     pending: VecDeque<BlockRef>,
     loading: VecDeque<(BlockRef, Loading)>,
     heap: BinaryHeap<Cursor>,
+    /// Message bytes examined so far.
+    scanned: u64,
 }
 
 impl Merge {
     fn new(store: Arc<Store>, key: Key, group_id: i64, req: ScanRequest, blocks: Vec<BlockRef>) -> Self {
-        Merge { store, key, group_id, req, pending: blocks.into(), loading: VecDeque::new(), heap: BinaryHeap::new() }
+        Merge { store, key, group_id, req, pending: blocks.into(), loading: VecDeque::new(), heap: BinaryHeap::new(), scanned: 0 }
     }
 
     fn forward(&self) -> bool {
@@ -292,38 +363,47 @@ impl Merge {
         let (lo, hi) = (self.req.start_ts, self.req.end_ts);
         tokio::spawn(async move {
             let rows = store.load_block(&key, group_id, &b).await?;
-            let (start, end) = (0, rows.len());
-            let matches = match matcher {
-                None => None,
+            let visit = match matcher {
+                None => Visit::Every,
                 Some(m) => {
                     let rows = rows.clone();
-                    Some(
-                        tokio::task::spawn_blocking(move || {
-                            (start..end).map(|i| rows.ts[i] >= lo && rows.ts[i] <= hi && m(rows.message(i))).collect()
-                        })
+                    let selected = tokio::task::spawn_blocking(move || m.select(&rows, lo, hi))
                         .await
-                        .map_err(|e| StoreError::Corrupt(format!("match task: {e}")))?,
-                    )
+                        .map_err(|e| StoreError::Corrupt(format!("match task: {e}")))?;
+                    Visit::Only(selected)
                 }
             };
-            Ok(OpenBlock { rows, start, end, matches })
+            Ok(OpenBlock { rows, visit })
         })
     }
 
-    /// Opens every block that may hold an event before the heap's current top.
-    async fn open_due(&mut self) -> Result<(), StoreError> {
+    /// Opens every block that may hold an event before the heap's current top. Returns a
+    /// position to resume from when a filter scan has spent its byte budget with nothing
+    /// left open.
+    async fn open_due(&mut self) -> Result<Option<Position>, StoreError> {
         loop {
             self.start_loads();
-            let Some(bound) = self.next_bound() else { return Ok(()) };
+            let Some(bound) = self.next_bound() else { return Ok(None) };
             if let Some(top) = self.heap.peek() {
                 let top_ts = top.key().ts;
                 let due = if self.forward() { bound <= top_ts } else { bound >= top_ts };
                 if !due {
-                    return Ok(());
+                    return Ok(None);
                 }
+            } else if self.scanned >= self.req.max_scan_bytes as u64 {
+                // Every event before the next block's bound lies in an opened block and was
+                // examined, and every match emitted lies before that bound: resume there.
+                return Ok(Some(if self.forward() {
+                    Position { ts: bound.saturating_sub(1), seq: i64::MAX }
+                } else {
+                    Position { ts: bound.saturating_add(1), seq: i64::MIN }
+                }));
             }
             let (_, handle) = self.loading.pop_front().expect("next_bound saw a block");
             let block = handle.await.map_err(|e| StoreError::Corrupt(format!("load task: {e}")))??;
+            if let Visit::Only(_) = block.visit {
+                self.scanned += block.rows.data.len() as u64;
+            }
             self.push_cursor(Arc::new(block));
         }
     }
@@ -331,14 +411,13 @@ impl Merge {
     fn push_cursor(&mut self, block: Arc<OpenBlock>) {
         let from = self.req.from;
         let rows = &block.rows;
-        let slice = block.start..block.end;
-        // Skip to the first row past the starting position.
-        let pos_of = |i: usize| Position { ts: rows.ts[i], seq: rows.seq[i] };
-        let idx = if self.forward() {
-            slice.start + partition(slice.clone(), |i| pos_of(i) <= from)
-        } else {
-            slice.start + partition(slice.clone(), |i| pos_of(i) < from)
+        // Skip to the first visited row past the starting position.
+        let pos_of = |k: usize| {
+            let i = block.row(k);
+            Position { ts: rows.ts[i], seq: rows.seq[i] }
         };
+        let idx =
+            if self.forward() { partition(0..block.len(), |k| pos_of(k) <= from) } else { partition(0..block.len(), |k| pos_of(k) < from) };
         let cursor = Cursor { block: block.clone(), idx, forward: self.forward() };
         if cursor.current().is_some() {
             self.heap.push(cursor);
@@ -349,23 +428,27 @@ impl Merge {
         let mut out = ScanResult::default();
         let mut bytes = 0usize;
         loop {
-            self.open_due().await?;
+            if let Some(resume) = self.open_due().await? {
+                out.resume = Some(resume);
+                break;
+            }
             let Some(mut cursor) = self.heap.pop() else { break };
             let i = cursor.current().expect("heap cursors have a row");
             let (rows, block) = (&cursor.block.rows, &cursor.block);
             let ts = rows.ts[i];
             let msg = rows.message(i);
-            out.scanned_bytes += msg.len() as u64;
-            let in_range = ts >= self.req.start_ts && ts <= self.req.end_ts;
-            let matched = match &block.matches {
-                Some(m) => m[i - block.start],
-                None => in_range,
+            let matched = match &block.visit {
+                Visit::Only(_) => true,
+                Visit::Every => {
+                    self.scanned += msg.len() as u64;
+                    ts >= self.req.start_ts && ts <= self.req.end_ts
+                }
             };
             if matched {
                 let size = msg.len() + 26;
                 if bytes + size > self.req.max_bytes && !out.events.is_empty() {
                     out.resume = out.events.last().map(ScannedEvent::position);
-                    return Ok(out);
+                    break;
                 }
                 bytes += size;
                 out.events.push(ScannedEvent {
@@ -377,7 +460,7 @@ impl Merge {
                 });
                 if out.events.len() >= self.req.limit {
                     out.resume = Some(Position { ts, seq: rows.seq[i] });
-                    return Ok(out);
+                    break;
                 }
             }
             let here = Position { ts, seq: rows.seq[i] };
@@ -385,11 +468,12 @@ impl Merge {
             if cursor.current().is_some() {
                 self.heap.push(cursor);
             }
-            if out.scanned_bytes as usize >= self.req.max_scan_bytes {
+            if self.scanned >= self.req.max_scan_bytes as u64 {
                 out.resume = Some(here);
-                return Ok(out);
+                break;
             }
         }
+        out.scanned_bytes = self.scanned;
         Ok(out)
     }
 }
@@ -445,5 +529,44 @@ impl BlockCache {
             let Some((_, evicted)) = inner.pop_lru() else { break };
             *used -= evicted.heap_bytes();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(messages: &[&str]) -> Rows {
+        let mut rows = Rows::default();
+        for (i, m) in messages.iter().enumerate() {
+            rows.push(1, i as i64, i as i64, 0, m.as_bytes());
+        }
+        rows
+    }
+
+    fn contains(needle: &'static str) -> impl Fn(&[u8]) -> bool + Send + Sync + 'static {
+        move |m: &[u8]| m.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_literal_search_finds_what_the_predicate_finds() {
+        // "aa" across the first boundary ("…a" + "aa…") must not hide the second row's own
+        // hit; an empty row and a hit at a row's very start count like any other.
+        let r = rows(&["xa", "aab", "", "aa", "b", "zaa", "a"]);
+        let by_literal = Matcher::new(contains("aa"), Some(b"aa"));
+        let by_predicate = Matcher::new(contains("aa"), None);
+        assert_eq!(by_literal.select(&r, i64::MIN, i64::MAX), vec![1, 3, 5]);
+        assert_eq!(by_predicate.select(&r, i64::MIN, i64::MAX), vec![1, 3, 5]);
+        // The time range and the predicate both still apply to rows holding the literal.
+        assert_eq!(by_literal.select(&r, 2, 4), vec![3]);
+        let stricter = Matcher::new(|m: &[u8]| m.ends_with(b"aa"), Some(b"aa"));
+        assert_eq!(stricter.select(&r, i64::MIN, i64::MAX), vec![3, 5]);
+    }
+
+    #[test]
+    fn a_literal_straddling_every_boundary_is_never_a_hit() {
+        let r = rows(&["ab", "ab", "ab"]);
+        let m = Matcher::new(contains("ba"), Some(b"ba"));
+        assert!(m.select(&r, i64::MIN, i64::MAX).is_empty());
     }
 }
