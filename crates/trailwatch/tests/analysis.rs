@@ -144,20 +144,22 @@ async fn a_metric_filter_on_ddl_drives_an_alarm_to_an_http_endpoint() {
     assert!(history["AlarmHistoryItems"].as_array().unwrap().iter().any(|h| h["HistoryItemType"] == "StateUpdate"));
 
     // A filter that does not parse is refused with AWS's error, and nothing changes.
-    let bad = aws.run(&[
-        "logs",
-        "put-metric-filter",
-        "--log-group-name",
-        group,
-        "--filter-name",
-        "bad",
-        "--filter-pattern",
-        "{ $.x = ",
-        "--metric-transformations",
-        "metricName=X,metricNamespace=Audit,metricValue=1",
-    ]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("(InvalidParameterException)"));
+    aws.fails_with_code(
+        &[
+            "logs",
+            "put-metric-filter",
+            "--log-group-name",
+            group,
+            "--filter-name",
+            "bad",
+            "--filter-pattern",
+            "{ $.x = ",
+            "--metric-transformations",
+            "metricName=X,metricNamespace=Audit,metricValue=1",
+        ],
+        "InvalidParameterException",
+        "PutMetricFilter",
+    );
     let described = aws.ok(&["logs", "describe-metric-filters", "--log-group-name", group]);
     assert_eq!(described["metricFilters"].as_array().unwrap().len(), 1);
     aws.fails(
@@ -686,19 +688,22 @@ async fn insights_answers_the_documented_sample_queries() {
     // Statuses, errors and saved queries.
     let queries = aws.ok(&["logs", "describe-queries", "--log-group-name", "trail"]);
     assert!(queries["queries"].as_array().unwrap().iter().all(|q| q["status"] == "Complete"));
-    let bad = aws.run(&[
-        "logs",
-        "start-query",
-        "--log-group-name",
-        "trail",
-        "--start-time",
-        &s,
-        "--end-time",
-        &e,
-        "--query-string",
-        "frobnicate everything",
-    ]);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("(MalformedQueryException)"), "{}", String::from_utf8_lossy(&bad.stderr));
+    aws.fails_with_code(
+        &[
+            "logs",
+            "start-query",
+            "--log-group-name",
+            "trail",
+            "--start-time",
+            &s,
+            "--end-time",
+            &e,
+            "--query-string",
+            "frobnicate everything",
+        ],
+        "MalformedQueryException",
+        "StartQuery",
+    );
     aws.fails(
         &["logs", "start-query", "--log-group-name", "nope", "--start-time", &s, "--end-time", &e, "--query-string", "fields @message"],
         "ResourceNotFoundException",

@@ -105,6 +105,19 @@ impl Aws {
         let expected = format!("An error occurred ({code}) when calling the {operation} operation: {message}");
         assert!(stderr.lines().any(|l| l.trim_end() == expected), "aws {args:?}: expected the line\n{expected}\nin stderr:\n{stderr}");
     }
+
+    /// Runs a command that must fail with the service error `code`, whatever its message
+    /// (for errors whose wording is the parser's account of what it could not read).
+    pub fn fails_with_code(&self, args: &[&str], code: &str, operation: &str) {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(matches!(out.status.code(), Some(254 | 255)), "aws {args:?} should fail, got {}; stderr:\n{stderr}", out.status);
+        let expected = format!("An error occurred ({code}) when calling the {operation} operation: ");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(&expected)),
+            "aws {args:?}: expected a line starting\n{expected}\nin stderr:\n{stderr}"
+        );
+    }
 }
 
 impl Drop for Aws {
