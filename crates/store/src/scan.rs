@@ -65,9 +65,12 @@ pub enum StreamFilter {
 /// only on the messages holding it.
 #[derive(Clone)]
 pub struct Matcher {
-    predicate: Arc<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    predicate: Predicate,
     literal: Option<Arc<Finder<'static>>>,
 }
+
+/// Whether a message matches.
+type Predicate = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 
 impl Matcher {
     /// A matcher running `predicate`, first searching for `literal` when given (the caller
