@@ -186,15 +186,17 @@ pub fn decode_parquet(file: Vec<u8>, start: usize, count: usize) -> Result<Rows,
         let col = |i: usize| batch.column(i).as_any().downcast_ref::<Int64Array>().expect("int64 column").clone();
         let (stream, ts, seq, ingest) = (col(0), col(1), col(2), col(3));
         let msg = batch.column(4).as_any().downcast_ref::<BinaryArray>().expect("binary column");
-        rows.data.reserve(msg.value_data().len());
         rows.stream.extend_from_slice(stream.values());
         rows.ts.extend_from_slice(ts.values());
         rows.seq.extend_from_slice(seq.values());
         rows.ingest.extend_from_slice(ingest.values());
-        for i in 0..batch.num_rows() {
-            rows.data.extend_from_slice(msg.value(i));
-            rows.ends.push(rows.data.len() as u32);
-        }
+        // The batch's messages are one contiguous run of its value buffer: copy it at once
+        // and shift its offsets to ours.
+        let offsets = msg.value_offsets();
+        let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+        let shift = rows.data.len() as i64 - first as i64;
+        rows.data.extend_from_slice(&msg.value_data()[first..last]);
+        rows.ends.extend(offsets[1..].iter().map(|&end| (i64::from(end) + shift) as u32));
     }
     Ok(rows)
 }
@@ -226,5 +228,9 @@ mod tests {
         let slice = decode_parquet(file, 300, 100).unwrap();
         assert_eq!(slice.len(), 100);
         assert_eq!((slice.stream[0], slice.message(0)), (3, b"message 300".as_slice()));
+        for k in 0..100 {
+            assert_eq!(slice.message(k), format!("message {}", 300 + k).as_bytes());
+        }
+        assert!((0..1000).all(|k| back.message(k) == format!("message {k}").as_bytes()));
     }
 }
