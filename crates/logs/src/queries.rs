@@ -8,8 +8,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
 use arrow_schema::ArrowError;
+use datafusion::arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::error::DataFusionError;
 use futures::StreamExt;
 use insights::{CompiledQuery, GroupEvents, Language};
@@ -379,18 +381,42 @@ async fn read_batch(
     Ok(batch.filter(|b| b.num_rows() > 0))
 }
 
-/// The rows inside `[start_ms, end_ms]` as a batch of the engine's base schema.
+/// The rows inside `[start_ms, end_ms]` as a batch of the engine's base schema. The
+/// messages are copied into the column in one piece, not row by row; only a block
+/// straddling the range's edge is filtered.
 fn to_batch(rows: &Rows, stream: &str, start_ms: i64, end_ms: i64) -> Result<Option<RecordBatch>, ArrowError> {
-    let keep: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] >= start_ms && rows.ts[i] <= end_ms).collect();
-    if keep.is_empty() {
+    let in_range: BooleanArray = rows.ts.iter().map(|&t| Some(t >= start_ms && t <= end_ms)).collect();
+    let kept = in_range.true_count();
+    if kept == 0 {
         return Ok(None);
     }
-    let ts = Int64Array::from_iter_values(keep.iter().map(|&i| rows.ts[i]));
-    let ingest = Int64Array::from_iter_values(keep.iter().map(|&i| rows.ingest[i]));
-    let streams = StringArray::from_iter_values(keep.iter().map(|_| stream));
-    let messages = StringArray::from_iter_values(keep.iter().map(|&i| String::from_utf8_lossy(rows.message(i))));
-    let columns: Vec<ArrayRef> = vec![Arc::new(ts), Arc::new(ingest), Arc::new(streams), Arc::new(messages)];
-    RecordBatch::try_new(insights::base_schema(), columns).map(Some)
+    let count = rows.len();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(rows.ts.clone())),
+        Arc::new(Int64Array::from(rows.ingest.clone())),
+        Arc::new(StringArray::new_repeated(stream, count)),
+        Arc::new(message_column(&rows.ends, &rows.data)?),
+    ];
+    let batch = RecordBatch::try_new(insights::base_schema(), columns)?;
+    if kept == count {
+        return Ok(Some(batch));
+    }
+    filter_record_batch(&batch, &in_range).map(Some)
+}
+
+/// Messages as a string column; bytes that are not UTF-8 (never written by PutLogEvents,
+/// which takes strings) are replaced as `from_utf8_lossy` does.
+fn message_column(ends: &[u32], data: &[u8]) -> Result<StringArray, ArrowError> {
+    if std::str::from_utf8(data).is_ok() {
+        let offsets: Vec<i32> = std::iter::once(0).chain(ends.iter().map(|&e| e as i32)).collect();
+        return StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), Buffer::from_slice_ref(data), None);
+    }
+    let mut start = 0;
+    Ok(StringArray::from_iter_values(ends.iter().map(|&end| {
+        let message = String::from_utf8_lossy(&data[start..end as usize]);
+        start = end as usize;
+        message
+    })))
 }
 
 fn external(e: store::StoreError) -> DataFusionError {

@@ -3,6 +3,8 @@
 //! order after a cursor (what filters have not yet applied), and every block of a time
 //! range in any order (what an Insights query reads).
 
+use std::sync::Arc;
+
 use object_store::ObjectStoreExt;
 use object_store::path::Path as ObjectPath;
 
@@ -179,10 +181,11 @@ impl Store {
         Ok(blocks.into_iter().map(|inner| EventBlock { inner }).collect())
     }
 
-    /// Reads and decodes one block without going through the block cache (a query
-    /// reads each block once; caching it would evict what GetLogEvents needs).
-    pub async fn read_block(&self, group: &LogGroup, block: &EventBlock) -> Result<Rows, StoreError> {
-        self.read_unit(group, &block.inner).await
+    /// Reads and decodes one block through the block cache, which is sized for the
+    /// recent data that people query again and again while they refine a question.
+    pub async fn read_block(&self, group: &LogGroup, block: &EventBlock) -> Result<Arc<Rows>, StoreError> {
+        let key = self.group_key(group.id, &group.data_key)?;
+        self.load_block(&key, group.id, &block.inner).await
     }
 
     async fn read_unit(&self, group: &LogGroup, block: &BlockRef) -> Result<Rows, StoreError> {

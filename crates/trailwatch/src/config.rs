@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// How often alarms are evaluated, in seconds [default: 10].
     #[arg(long, env = "TRAILWATCH_ALARM_EVALUATION_SECS")]
     pub alarm_evaluation_secs: Option<u64>,
+    /// Memory for decoded event blocks that reads and queries reuse, in MiB [default: an
+    /// eighth of physical memory, at least 128].
+    #[arg(long, env = "TRAILWATCH_BLOCK_CACHE_MB")]
+    pub block_cache_mb: Option<u64>,
     /// An S3-compatible endpoint holding trail buckets instead of the bucket directory.
     #[arg(long, env = "TRAILWATCH_TRAIL_S3_ENDPOINT")]
     pub trail_s3_endpoint: Option<String>,
@@ -113,6 +117,7 @@ struct FileSettings {
     #[serde(default)]
     subscription_endpoints: Vec<String>,
     alarm_evaluation_secs: Option<u64>,
+    block_cache_mb: Option<u64>,
     trail_s3_endpoint: Option<String>,
     trail_s3_region: Option<String>,
     trail_s3_access_key_id: Option<String>,
@@ -152,6 +157,8 @@ pub struct Settings {
     /// Subscription destinations by name.
     pub subscription_endpoints: BTreeMap<String, String>,
     pub alarm_evaluation: Duration,
+    /// Budget of the decoded-block cache, in bytes.
+    pub block_cache_bytes: usize,
     pub trail_s3: Option<trail::buckets::S3Endpoint>,
     /// The address DB instances listen on and report.
     pub rds_host: String,
@@ -198,6 +205,7 @@ impl Settings {
             sns_endpoints,
             subscription_endpoints,
             alarm_evaluation: Duration::from_secs(args.alarm_evaluation_secs.or(file.alarm_evaluation_secs).unwrap_or(10).max(1)),
+            block_cache_bytes: args.block_cache_mb.or(file.block_cache_mb).map_or_else(default_block_cache_bytes, |mb| (mb << 20) as usize),
             trail_s3,
             listen,
             data_dir,
@@ -219,11 +227,21 @@ impl Settings {
         let mut c = store::StoreConfig::new(&self.data_dir);
         c.master_key = self.master_key;
         c.commit_window = self.commit_window;
+        c.cache_bytes = self.block_cache_bytes;
         c.maintenance.interval = self.maintenance_interval;
         c.maintenance.compact_after = self.compact_after;
         c.maintenance.grace = self.segment_grace;
         c
     }
+}
+
+/// An eighth of physical memory, at least 128 MiB: a repeated search or query of recent
+/// data then reads decoded blocks instead of decompressing and decrypting them again.
+fn default_block_cache_bytes() -> usize {
+    // SAFETY: sysconf only reads constants of the system.
+    let (pages, page_size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let physical = (pages.max(0) as u64).saturating_mul(page_size.max(0) as u64);
+    (physical / 8).max(128 << 20) as usize
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
