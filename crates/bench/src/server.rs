@@ -37,8 +37,13 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Spawns `bin serve` on a free port with a fresh data dir and waits until healthy.
     pub async fn start(bin: &Path, creds: &Creds) -> Result<Self> {
+        Self::start_with(bin, creds, &[]).await
+    }
+
+    /// Like [`ServerProcess::start`], with more `serve` flags.
+    pub async fn start_with(bin: &Path, creds: &Creds, flags: &[&str]) -> Result<Self> {
         let work_dir = fresh_work_dir()?;
-        let spawned = Self::spawn(bin, creds, work_dir.clone());
+        let spawned = Self::spawn(bin, creds, work_dir.clone(), flags);
         let mut server = match spawned {
             Ok(server) => server,
             Err(e) => {
@@ -52,7 +57,7 @@ impl ServerProcess {
     }
 
     /// Launches the process; output goes to `work_dir/server.log`.
-    fn spawn(bin: &Path, creds: &Creds, work_dir: PathBuf) -> Result<Self> {
+    fn spawn(bin: &Path, creds: &Creds, work_dir: PathBuf, flags: &[&str]) -> Result<Self> {
         let data_dir = work_dir.join("data");
         fs::create_dir(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let log_path = work_dir.join("server.log");
@@ -62,6 +67,7 @@ impl ServerProcess {
         let child = Command::new(bin)
             .args(["serve", "--listen", &addr, "--data-dir"])
             .arg(&data_dir)
+            .args(flags)
             .env("TRAILWATCH_ROOT_ACCESS_KEY_ID", &creds.access_key_id)
             .env("TRAILWATCH_ROOT_SECRET_ACCESS_KEY", &creds.secret_access_key)
             .stdin(Stdio::null())

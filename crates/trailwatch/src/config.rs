@@ -71,8 +71,8 @@ pub struct ServeArgs {
     /// How often alarms are evaluated, in seconds [default: 10].
     #[arg(long, env = "TRAILWATCH_ALARM_EVALUATION_SECS")]
     pub alarm_evaluation_secs: Option<u64>,
-    /// Memory for decoded event blocks that reads and queries reuse, in MiB [default: an
-    /// eighth of physical memory, at least 128].
+    /// Memory for decoded event blocks that reads and queries reuse, in MiB [default: 128].
+    /// A node that people query should hold the data they query again (see BENCHMARKS.md).
     #[arg(long, env = "TRAILWATCH_BLOCK_CACHE_MB")]
     pub block_cache_mb: Option<u64>,
     /// An S3-compatible endpoint holding trail buckets instead of the bucket directory.
@@ -205,7 +205,7 @@ impl Settings {
             sns_endpoints,
             subscription_endpoints,
             alarm_evaluation: Duration::from_secs(args.alarm_evaluation_secs.or(file.alarm_evaluation_secs).unwrap_or(10).max(1)),
-            block_cache_bytes: args.block_cache_mb.or(file.block_cache_mb).map_or_else(default_block_cache_bytes, |mb| (mb << 20) as usize),
+            block_cache_bytes: args.block_cache_mb.or(file.block_cache_mb).map_or(DEFAULT_BLOCK_CACHE_BYTES, |mb| (mb << 20) as usize),
             trail_s3,
             listen,
             data_dir,
@@ -235,14 +235,9 @@ impl Settings {
     }
 }
 
-/// An eighth of physical memory, at least 128 MiB: a repeated search or query of recent
-/// data then reads decoded blocks instead of decompressing and decrypting them again.
-fn default_block_cache_bytes() -> usize {
-    // SAFETY: sysconf only reads constants of the system.
-    let (pages, page_size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
-    let physical = (pages.max(0) as u64).saturating_mul(page_size.max(0) as u64);
-    (physical / 8).max(128 << 20) as usize
-}
+/// The default decoded-block cache: small, so a node's memory stays within the ingest
+/// budget; a query-heavy node is given more with `--block-cache-mb`.
+const DEFAULT_BLOCK_CACHE_BYTES: usize = 128 << 20;
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -68,6 +68,10 @@ struct Args {
     /// ripgrep.
     #[arg(long, default_value = "rg")]
     rg: PathBuf,
+    /// The server's decoded-block cache, in MiB: room for the CSV group, so that repeats
+    /// are served from memory as ripgrep's are from the page cache.
+    #[arg(long, default_value_t = 4096)]
+    block_cache_mb: u64,
     /// Seconds to wait at least after ingest before waiting for the server to go idle (its
     /// default compacts ingest blocks older than 30 s).
     #[arg(long, default_value_t = 45)]
@@ -79,7 +83,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     println!("machine: {}", Machine::detect().text());
     let creds = Creds::invent()?;
-    let mut server = ServerProcess::start(&args.bin, &creds).await?;
+    let cache_mb = args.block_cache_mb.to_string();
+    let mut server = ServerProcess::start_with(&args.bin, &creds, &["--block-cache-mb", &cache_mb]).await?;
     let config = client::sdk_config(&server.endpoint, &creds).await;
     let logs = Client::new(&config);
     let dir = server.work_dir.clone();
