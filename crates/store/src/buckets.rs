@@ -11,7 +11,7 @@ impl Store {
     pub async fn put_object_metadata(&self, bucket: &str, key: &str, metadata: &BTreeMap<String, String>) -> Result<(), StoreError> {
         let json = serde_json::to_string(metadata).expect("string maps serialize");
         sqlx::query(
-            "INSERT INTO bucket_object_metadata (bucket, key, metadata) VALUES (?, ?, ?) \
+            "INSERT INTO bucket_object_metadata (bucket, key, metadata) VALUES ($1, $2, $3) \
              ON CONFLICT (bucket, key) DO UPDATE SET metadata = excluded.metadata",
         )
         .bind(bucket)
@@ -24,7 +24,7 @@ impl Store {
 
     /// The user metadata of a local bucket's object; empty when none was recorded.
     pub async fn object_metadata(&self, bucket: &str, key: &str) -> Result<BTreeMap<String, String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT metadata FROM bucket_object_metadata WHERE bucket = ? AND key = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT metadata FROM bucket_object_metadata WHERE bucket = $1 AND key = $2")
             .bind(bucket)
             .bind(key)
             .fetch_optional(&self.db)
@@ -35,7 +35,7 @@ impl Store {
     /// Records a bucket created through the S3 API, replacing a stale row of the same name.
     pub async fn put_bucket(&self, name: &str, region: &str, created_at_millis: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO buckets (name, region, created_at) VALUES (?, ?, ?) \
+            "INSERT INTO buckets (name, region, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET region = excluded.region, created_at = excluded.created_at",
         )
         .bind(name)
@@ -54,6 +54,6 @@ impl Store {
 
     /// The region and creation time (epoch ms) of one recorded bucket.
     pub async fn bucket(&self, name: &str) -> Result<Option<(String, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT region, created_at FROM buckets WHERE name = ?").bind(name).fetch_optional(&self.db).await?)
+        Ok(sqlx::query_as("SELECT region, created_at FROM buckets WHERE name = $1").bind(name).fetch_optional(&self.db).await?)
     }
 }

@@ -30,7 +30,7 @@ pub enum IamWrite {
 impl Store {
     /// Every IAM entity of the account.
     pub async fn load_iam(&self, account_id: &str) -> Result<Vec<IamRecord>, StoreError> {
-        let rows = sqlx::query_as::<_, IamRecord>("SELECT kind, key, body FROM iam_entities WHERE account_id = ? ORDER BY kind, key")
+        let rows = sqlx::query_as::<_, IamRecord>("SELECT kind, key, body FROM iam_entities WHERE account_id = $1 ORDER BY kind, key")
             .bind(account_id)
             .fetch_all(&self.db)
             .await?;
@@ -44,7 +44,7 @@ impl Store {
             match write {
                 IamWrite::Put(r) => {
                     sqlx::query(
-                        "INSERT INTO iam_entities (account_id, kind, key, body) VALUES (?, ?, ?, ?) \
+                        "INSERT INTO iam_entities (account_id, kind, key, body) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (account_id, kind, key) DO UPDATE SET body = excluded.body",
                     )
                     .bind(account_id)
@@ -55,7 +55,7 @@ impl Store {
                     .await?;
                 }
                 IamWrite::Delete { kind, key } => {
-                    sqlx::query("DELETE FROM iam_entities WHERE account_id = ? AND kind = ? AND key = ?")
+                    sqlx::query("DELETE FROM iam_entities WHERE account_id = $1 AND kind = $2 AND key = $3")
                         .bind(account_id)
                         .bind(kind)
                         .bind(key)

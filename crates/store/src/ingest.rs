@@ -174,23 +174,24 @@ async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets:
     let now = crate::maintenance::now_millis();
     let mut tx = store.write_tx().await?;
     let rows: i64 = batch.iter().map(|p| i64::from(p.count)).sum();
-    let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 0, ?, ?, ?)")
-        .bind(key)
-        .bind(size)
-        .bind(rows)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+    let segment_id: i64 =
+        sqlx::query_scalar("INSERT INTO segments (key, kind, size, rows, created) VALUES ($1, 0, $2, $3, $4) RETURNING id")
+            .bind(key)
+            .bind(size)
+            .bind(rows)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut missing = Vec::new();
     let mut row = 0i64;
     for (i, p) in batch.iter().enumerate() {
         let updated = sqlx::query(
-            "UPDATE log_streams SET first_event_ts = MIN(COALESCE(first_event_ts, ?), ?), last_event_ts = MAX(COALESCE(last_event_ts, ?), ?), last_ingestion_time = ? WHERE id = ? AND group_id = ?",
+            "UPDATE log_streams SET \
+             first_event_ts = CASE WHEN first_event_ts IS NULL OR first_event_ts > $1 THEN $1 ELSE first_event_ts END, \
+             last_event_ts = CASE WHEN last_event_ts IS NULL OR last_event_ts < $2 THEN $2 ELSE last_event_ts END, \
+             last_ingestion_time = $3 WHERE id = $4 AND group_id = $5",
         )
         .bind(p.min_ts)
-        .bind(p.min_ts)
-        .bind(p.max_ts)
         .bind(p.max_ts)
         .bind(p.ingest_time)
         .bind(p.stream_id)
@@ -204,7 +205,7 @@ async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets:
         let seq_base = (segment_id << SEQ_ROW_BITS) | row;
         row += i64::from(p.count);
         sqlx::query(
-            "INSERT INTO blocks (segment_id, group_id, stream_id, kind, byte_offset, byte_length, row_start, row_count, seq_base, min_ts, max_ts, raw_bytes, stored_bytes) VALUES (?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO blocks (segment_id, group_id, stream_id, kind, byte_offset, byte_length, row_start, row_count, seq_base, min_ts, max_ts, raw_bytes, stored_bytes) VALUES ($1, $2, $3, 0, $4, $5, 0, $6, $7, $8, $9, $10, $11)",
         )
         .bind(segment_id)
         .bind(p.group_id)
@@ -219,7 +220,7 @@ async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets:
         .bind(p.sealed.len() as i64)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?")
+        sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes + $1 WHERE id = $2")
             .bind(p.sealed.len() as i64)
             .bind(p.group_id)
             .execute(&mut *tx)
@@ -227,7 +228,7 @@ async fn commit(store: &Store, key: &str, size: i64, batch: &[Pending], offsets:
     }
     if missing.len() == batch.len() {
         // Nothing of this object is referenced: let maintenance remove it.
-        sqlx::query("UPDATE segments SET dead_since = ? WHERE id = ?").bind(now).bind(segment_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE segments SET dead_since = $1 WHERE id = $2").bind(now).bind(segment_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(missing)

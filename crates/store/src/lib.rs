@@ -1,7 +1,10 @@
 //! Durable storage for trailwatch: a SQL catalog (through sqlx) and immutable, encrypted
 //! segment objects (through object_store).
 //!
-//! - [`catalog`]: log groups, streams, tags and the index of blocks, in one SQLite file.
+//! - [`catalog`]: log groups, streams, tags and the index of blocks, in one SQLite file
+//!   or (cluster mode) a PostgreSQL database, through sqlx's Any driver.
+//! - [`objects`]: where segments live: a directory, or an S3-compatible bucket.
+//! - [`lease`]: which node runs each background job.
 //! - [`ingest`]: group commit — batches become one fsynced object and one catalog
 //!   transaction before anyone is told they are stored.
 //! - [`scan`]: reads events of a stream or a group in (timestamp, seq) order, merging
@@ -18,9 +21,12 @@ pub mod codec;
 pub mod crypto;
 pub mod iam;
 pub mod ingest;
+pub mod lease;
 pub mod log_filters;
 pub mod maintenance;
 pub mod metrics;
+pub mod migrate;
+pub mod objects;
 pub mod rds;
 pub mod scan;
 pub mod trail;
@@ -31,13 +37,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use object_store::ObjectStore;
-use object_store::local::LocalFileSystem;
-use sqlx::SqlitePool;
 
-pub use catalog::{GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
+pub use catalog::{Backend, GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
 pub use codec::{NewEvent, Rows};
 pub use iam::{IamRecord, IamWrite};
 pub use log_filters::{EventBlock, FilterKind, LogFilterRecord, QueryDefinitionRecord};
+pub use objects::{ObjectsConfig, S3Objects};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
 pub use trail_keys::TrailKeyRecord;
 
@@ -67,8 +72,13 @@ pub enum StoreError {
 /// How the store is set up.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// Where the catalog, the segments and the generated master key live.
+    /// Where the catalog, the segments and the generated master key live by default.
     pub data_dir: PathBuf,
+    /// The catalog's database URL (`postgres://…` or `sqlite://…`); `None` is the SQLite
+    /// file `catalog.sqlite` in `data_dir`.
+    pub catalog_url: Option<String>,
+    /// Where segment objects live.
+    pub objects: ObjectsConfig,
     /// The master key; generated into `data_dir/master.key` (mode 0600) when absent.
     pub master_key: Option<[u8; 32]>,
     /// How long the committer waits for more batches before flushing.
@@ -82,8 +92,11 @@ pub struct StoreConfig {
 impl StoreConfig {
     /// Defaults for a data directory.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         StoreConfig {
-            data_dir: data_dir.into(),
+            objects: ObjectsConfig::Directory(data_dir.join("segments")),
+            data_dir,
+            catalog_url: None,
             master_key: None,
             commit_window: Duration::from_millis(2),
             cache_bytes: 128 << 20,
@@ -94,7 +107,9 @@ impl StoreConfig {
 
 /// The storage engine: one per process, shared by every request.
 pub struct Store {
-    pub(crate) db: SqlitePool,
+    pub(crate) db: Db,
+    /// Which database the catalog is: transactions lock differently.
+    pub(crate) backend: Backend,
     pub(crate) objects: Arc<dyn ObjectStore>,
     pub(crate) master: crypto::Key,
     pub(crate) keys: Mutex<std::collections::HashMap<i64, crypto::Key>>,
@@ -105,19 +120,32 @@ pub struct Store {
     pub(crate) opened_at_millis: i64,
     /// Woken after every ingest commit, so filter consumers need not poll hard.
     pub(crate) ingested: tokio::sync::Notify,
+    /// This process's name in leases: unique per start.
+    pub(crate) node_id: String,
+    /// The leases this node holds, renewed by [`Store::spawn_lease_keeper`].
+    pub(crate) leases: lease::Held,
 }
+
+/// The catalog's connection pool: SQLite or PostgreSQL behind sqlx's Any driver. Every
+/// statement is written once, in the SQL both accept, with `$N` parameters.
+pub(crate) type Db = sqlx::AnyPool;
+/// A catalog transaction.
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 impl Store {
     /// Opens (or creates) the store in its data directory and starts the committer.
     pub async fn open(config: StoreConfig) -> Result<Arc<Store>, StoreError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Corrupt(format!("cannot create data dir: {e}")))?;
         let master = crypto::Key::from_bytes(&load_or_create_master_key(&config)?);
-        let db = catalog::open(&config.data_dir.join("catalog.sqlite")).await?;
-        let segments_dir = config.data_dir.join("segments");
-        std::fs::create_dir_all(&segments_dir).map_err(|e| StoreError::Corrupt(format!("cannot create segments dir: {e}")))?;
-        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&segments_dir)?.with_fsync(true));
+        let url = match &config.catalog_url {
+            Some(url) => url.clone(),
+            None => catalog::sqlite_url(&config.data_dir.join("catalog.sqlite")),
+        };
+        let (db, backend) = catalog::open(&url).await?;
+        let objects = config.objects.open()?;
         let store = Arc::new_cyclic(|weak| Store {
             db,
+            backend,
             objects,
             master,
             keys: Mutex::new(Default::default()),
@@ -126,13 +154,17 @@ impl Store {
             config,
             opened_at_millis: maintenance::now_millis(),
             ingested: tokio::sync::Notify::new(),
+            node_id: lease::node_id(),
+            leases: lease::Held::default(),
         });
+        store.clear_leases_if_embedded().await?;
         Ok(store)
     }
 
     /// Waits until every batch handed to the committer is durable or failed, then stops it.
     pub async fn shutdown(&self) {
         self.committer.shutdown().await;
+        self.release_all_leases().await;
     }
 
     /// The data key of a log group, unwrapped once and kept in memory.
@@ -145,11 +177,28 @@ impl Store {
         Ok(key)
     }
 
-    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred
-    /// transaction that reads first fails with SQLITE_BUSY, without waiting, when another
-    /// writer (the ingest committer, the trail recorder) commits before it writes.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.db.begin_with("BEGIN IMMEDIATE").await
+    /// A transaction that takes the catalog's write lock at once, so writers run one at
+    /// a time on every node and commit in the order they began.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` (a deferred transaction that reads first fails with
+    /// SQLITE_BUSY, without waiting, when another writer commits before it writes).
+    /// PostgreSQL: one transaction-scoped advisory lock shared by every node. Its
+    /// serial order is what the catalog's readers rely on: segment IDs and trail event
+    /// seqs grow in commit order, so a cursor never skips a row committed late.
+    pub(crate) async fn write_tx(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.db.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = self.db.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(catalog::WRITE_LOCK).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Which database holds the catalog.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Forgets a deleted group's data key.
@@ -170,6 +219,15 @@ fn load_or_create_master_key(config: &StoreConfig) -> Result<[u8; 32], StoreErro
     let key = crypto::random_array::<32>();
     write_secret_file(&path, hex::encode(key).as_bytes()).map_err(|e| StoreError::Corrupt(format!("cannot write master key: {e}")))?;
     Ok(key)
+}
+
+/// The master key kept in a data directory (`master.key`), if there is one.
+pub fn load_master_key(data_dir: &Path) -> Result<Option<[u8; 32]>, StoreError> {
+    let path = data_dir.join("master.key");
+    if !path.exists() {
+        return Ok(None);
+    }
+    read_key_file(&path).map(Some)
 }
 
 fn read_key_file(path: &Path) -> Result<[u8; 32], StoreError> {

@@ -88,7 +88,7 @@ impl Store {
     pub async fn put_log_filter(&self, kind: FilterKind, group_id: i64, name: &str, body: &str, limit: i64) -> Result<bool, StoreError> {
         let table = kind.table();
         let mut tx = self.write_tx().await?;
-        let others: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE group_id = ? AND name != ?"))
+        let others: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE group_id = $1 AND name != $2"))
             .bind(group_id)
             .bind(name)
             .fetch_one(&mut *tx)
@@ -101,7 +101,7 @@ impl Store {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM segments").fetch_one(&mut *tx).await?;
         let cursor = ((head + 1) << crate::ingest::SEQ_ROW_BITS) - 1;
         let sql = format!(
-            "INSERT INTO {table} (group_id, name, body, cursor) VALUES (?, ?, ?, ?) \
+            "INSERT INTO {table} (group_id, name, body, cursor) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (group_id, name) DO UPDATE SET body = excluded.body"
         );
         sqlx::query(&sql).bind(group_id).bind(name).bind(body).bind(cursor).execute(&mut *tx).await?;
@@ -113,7 +113,7 @@ impl Store {
     pub async fn log_filters(&self, kind: FilterKind, group_id: Option<i64>) -> Result<Vec<LogFilterRecord>, StoreError> {
         let sql = format!(
             "SELECT f.group_id, g.account_id, g.region, g.name AS group_name, f.name, f.body, f.cursor FROM {} f JOIN log_groups g ON g.id = f.group_id \
-             WHERE (? IS NULL OR f.group_id = ?) ORDER BY g.name, f.name",
+             WHERE ($1 IS NULL OR f.group_id = $2) ORDER BY g.name, f.name",
             kind.table()
         );
         Ok(sqlx::query_as(&sql).bind(group_id).bind(group_id).fetch_all(&self.db).await?)
@@ -123,7 +123,7 @@ impl Store {
     pub async fn log_filters_in(&self, kind: FilterKind, account_id: &str, region: &str) -> Result<Vec<LogFilterRecord>, StoreError> {
         let sql = format!(
             "SELECT f.group_id, g.account_id, g.region, g.name AS group_name, f.name, f.body, f.cursor FROM {} f JOIN log_groups g ON g.id = f.group_id \
-             WHERE g.account_id = ? AND g.region = ? ORDER BY g.name, f.name",
+             WHERE g.account_id = $1 AND g.region = $2 ORDER BY g.name, f.name",
             kind.table()
         );
         Ok(sqlx::query_as(&sql).bind(account_id).bind(region).fetch_all(&self.db).await?)
@@ -131,7 +131,7 @@ impl Store {
 
     /// Deletes a filter; false when it does not exist.
     pub async fn delete_log_filter(&self, kind: FilterKind, group_id: i64, name: &str) -> Result<bool, StoreError> {
-        let sql = format!("DELETE FROM {} WHERE group_id = ? AND name = ?", kind.table());
+        let sql = format!("DELETE FROM {} WHERE group_id = $1 AND name = $2", kind.table());
         let done = sqlx::query(&sql).bind(group_id).bind(name).execute(&self.db).await?;
         Ok(done.rows_affected() > 0)
     }
@@ -139,14 +139,17 @@ impl Store {
     /// Records that a filter has applied every event up to `cursor`. A filter deleted
     /// or replaced meanwhile is left as it is.
     pub async fn advance_log_filter(&self, kind: FilterKind, group_id: i64, name: &str, body: &str, cursor: i64) -> Result<(), StoreError> {
-        let sql = format!("UPDATE {} SET cursor = MAX(cursor, ?) WHERE group_id = ? AND name = ? AND body = ?", kind.table());
+        let sql = format!(
+            "UPDATE {} SET cursor = CASE WHEN cursor < $1 THEN $1 ELSE cursor END WHERE group_id = $2 AND name = $3 AND body = $4",
+            kind.table()
+        );
         sqlx::query(&sql).bind(cursor).bind(group_id).bind(name).bind(body).execute(&self.db).await?;
         Ok(())
     }
 
     /// Number of filters of a kind on a group (DescribeLogGroups' metricFilterCount).
     pub async fn log_filter_count(&self, kind: FilterKind, group_id: i64) -> Result<i64, StoreError> {
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE group_id = ?", kind.table());
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE group_id = $1", kind.table());
         Ok(sqlx::query_scalar(&sql).bind(group_id).fetch_one(&self.db).await?)
     }
 
@@ -155,8 +158,8 @@ impl Store {
     pub async fn ingested_after(&self, group: &LogGroup, after_seq: i64) -> Result<Vec<Rows>, StoreError> {
         // An ingest block's rows are seq_base .. seq_base + row_count - 1.
         let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND b.kind = 0 AND b.seq_base + b.row_count - 1 > ? \
-                   ORDER BY b.seq_base LIMIT ?";
+                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = $1 AND b.kind = 0 AND b.seq_base + b.row_count - 1 > $2 \
+                   ORDER BY b.seq_base LIMIT $3";
         let blocks: Vec<BlockRef> =
             sqlx::query_as(sql).bind(group.id).bind(after_seq).bind(MAX_BLOCKS_PER_READ).fetch_all(&self.db).await?;
         let mut out = Vec::with_capacity(blocks.len());
@@ -176,7 +179,7 @@ impl Store {
     /// particular order: what an Insights query reads.
     pub async fn blocks_in_range(&self, group: &LogGroup, start_ts: i64, end_ts: i64) -> Result<Vec<EventBlock>, StoreError> {
         let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND b.max_ts >= ? AND b.min_ts <= ? ORDER BY b.min_ts";
+                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = $1 AND b.max_ts >= $2 AND b.min_ts <= $3 ORDER BY b.min_ts";
         let blocks: Vec<BlockRef> = sqlx::query_as(sql).bind(group.id).bind(start_ts).bind(end_ts).fetch_all(&self.db).await?;
         Ok(blocks.into_iter().map(|inner| EventBlock { inner }).collect())
     }
@@ -201,19 +204,19 @@ impl Store {
     /// The names of a group's streams by ID (rows carry stream IDs).
     pub async fn stream_names(&self, group_id: i64) -> Result<std::collections::HashMap<i64, String>, StoreError> {
         let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM log_streams WHERE group_id = ?").bind(group_id).fetch_all(&self.db).await?;
+            sqlx::query_as("SELECT id, name FROM log_streams WHERE group_id = $1").bind(group_id).fetch_all(&self.db).await?;
         Ok(rows.into_iter().collect())
     }
 
     /// The log group with that internal ID, if it still exists.
     pub async fn log_group_by_id(&self, group_id: i64) -> Result<Option<LogGroup>, StoreError> {
-        let sql = format!("SELECT {} FROM log_groups WHERE id = ?", crate::catalog::GROUP_COLUMNS);
+        let sql = format!("SELECT {} FROM log_groups WHERE id = $1", crate::catalog::GROUP_COLUMNS);
         Ok(sqlx::query_as(&sql).bind(group_id).fetch_optional(&self.db).await?)
     }
 
     /// Saved queries of an account and region, by name.
     pub async fn query_definitions(&self, account_id: &str, region: &str) -> Result<Vec<QueryDefinitionRecord>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, name, body FROM query_definitions WHERE account_id = ? AND region = ? ORDER BY name, id")
+        Ok(sqlx::query_as("SELECT id, name, body FROM query_definitions WHERE account_id = $1 AND region = $2 ORDER BY name, id")
             .bind(account_id)
             .bind(region)
             .fetch_all(&self.db)
@@ -223,7 +226,7 @@ impl Store {
     /// Creates or replaces a saved query.
     pub async fn put_query_definition(&self, account_id: &str, region: &str, rec: &QueryDefinitionRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO query_definitions (account_id, region, id, name, body) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO query_definitions (account_id, region, id, name, body) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (account_id, region, id) DO UPDATE SET name = excluded.name, body = excluded.body",
         )
         .bind(account_id)
@@ -238,7 +241,7 @@ impl Store {
 
     /// Deletes a saved query; false when it does not exist.
     pub async fn delete_query_definition(&self, account_id: &str, region: &str, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM query_definitions WHERE account_id = ? AND region = ? AND id = ?")
+        let done = sqlx::query("DELETE FROM query_definitions WHERE account_id = $1 AND region = $2 AND id = $3")
             .bind(account_id)
             .bind(region)
             .bind(id)
@@ -251,5 +254,5 @@ impl Store {
 /// Keeps compaction off ingest blocks some filter of their group has not applied yet:
 /// a SQL condition on `b` (a blocks row) for compaction's queries.
 pub(crate) const NOT_HELD_BY_FILTERS: &str = "NOT (b.kind = 0 AND b.seq_base + b.row_count - 1 > COALESCE((SELECT MIN(c) FROM \
-     (SELECT cursor AS c FROM metric_filters WHERE group_id = b.group_id UNION ALL SELECT cursor FROM subscription_filters WHERE group_id = b.group_id)), \
+     (SELECT cursor AS c FROM metric_filters WHERE group_id = b.group_id UNION ALL SELECT cursor FROM subscription_filters WHERE group_id = b.group_id) AS cursors), \
      9223372036854775807))";

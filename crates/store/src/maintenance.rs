@@ -11,12 +11,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sqlx::{Sqlite, Transaction};
 
 use crate::codec::{self, Rows};
 use crate::crypto::Key;
 use crate::scan::{BlockRef, decode_unit};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Tx};
 
 /// How often and how eagerly the background jobs work.
 #[derive(Debug, Clone)]
@@ -47,6 +46,14 @@ impl Default for MaintenanceConfig {
 
 /// How much older than this process an unregistered object must be to be an orphan.
 const ORPHAN_MARGIN_MS: i64 = 2_000;
+/// With shared objects, how old an unregistered object must be to be an orphan: other
+/// nodes write objects shortly before they register them, whenever they started.
+const SHARED_ORPHAN_AGE_MS: i64 = 3_600_000;
+
+/// The lease of the store-wide jobs: retention, and removing dead and orphaned objects.
+pub const MAINTENANCE_JOB: &str = "maintenance";
+/// How long a node may hold a group's compaction lease before another may take it.
+const COMPACTION_LEASE: Duration = Duration::from_secs(600);
 
 /// Milliseconds since the Unix epoch.
 pub fn now_millis() -> i64 {
@@ -59,8 +66,8 @@ pub(crate) fn compacted_aad(group_id: i64, key: &str) -> Vec<u8> {
 }
 
 /// Marks segments that no block refers to as dead from `now`.
-pub(crate) async fn mark_dead_segments(tx: &mut Transaction<'_, Sqlite>, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE segments SET dead_since = ? WHERE dead_since IS NULL AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.segment_id = segments.id)")
+pub(crate) async fn mark_dead_segments(tx: &mut Tx, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE segments SET dead_since = $1 WHERE dead_since IS NULL AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.segment_id = segments.id)")
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -68,17 +75,23 @@ pub(crate) async fn mark_dead_segments(tx: &mut Transaction<'_, Sqlite>, now: i6
 }
 
 impl Store {
-    /// Runs the background jobs until the store is dropped.
+    /// Runs the background jobs until the store is dropped. Every node compacts (each
+    /// group under its own lease); the holder of [`MAINTENANCE_JOB`] also applies
+    /// retention and removes dead objects, and sweeps orphans once after it first wins.
     pub fn spawn_maintenance(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let weak = Arc::downgrade(self);
         let interval = self.config.maintenance.interval;
         tokio::spawn(async move {
-            if let Some(store) = weak.upgrade()
-                && let Err(e) = store.remove_orphans().await
-            {
-                tracing::warn!(error = %e, "orphan sweep failed");
-            }
+            let mut swept = false;
             loop {
+                let Some(store) = weak.upgrade() else { return };
+                if !swept && matches!(store.acquire_lease(MAINTENANCE_JOB, crate::lease::TTL).await, Ok(true)) {
+                    swept = true;
+                    if let Err(e) = store.remove_orphans().await {
+                        tracing::warn!(error = %e, "orphan sweep failed");
+                    }
+                }
+                drop(store);
                 tokio::time::sleep(interval).await;
                 let Some(store) = weak.upgrade() else { return };
                 if let Err(e) = store.maintain_once().await {
@@ -91,26 +104,38 @@ impl Store {
     /// One round: retention, then compaction, then removal of dead objects.
     pub async fn maintain_once(&self) -> Result<(), StoreError> {
         let now = now_millis();
-        self.apply_retention(now).await?;
-        for group_id in self.groups_to_compact(now).await? {
-            self.compact_group(group_id, now).await?;
+        let store_wide = self.acquire_lease(MAINTENANCE_JOB, crate::lease::TTL).await?;
+        if store_wide {
+            self.apply_retention(now).await?;
         }
-        self.remove_dead_segments(now).await
+        for group_id in self.groups_to_compact(now).await? {
+            let job = format!("compact/{group_id}");
+            if !self.acquire_lease(&job, COMPACTION_LEASE).await? {
+                continue;
+            }
+            let compacted = self.compact_group(group_id, now).await;
+            self.release_lease(&job).await?;
+            compacted?;
+        }
+        if store_wide {
+            self.remove_dead_segments(now).await?;
+        }
+        Ok(())
     }
 
     /// Drops blocks wholly past their group's retention; straddling blocks are left to
     /// compaction, which rewrites them without the expired events.
     async fn apply_retention(&self, now: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let expired = "SELECT b.id FROM blocks b JOIN log_groups g ON g.id = b.group_id WHERE g.retention_days IS NOT NULL AND b.max_ts < ? - g.retention_days * 86400000";
+        let expired = "SELECT b.id FROM blocks b JOIN log_groups g ON g.id = b.group_id WHERE g.retention_days IS NOT NULL AND b.max_ts < $1 - g.retention_days * 86400000";
         let ids: Vec<i64> = sqlx::query_scalar(expired).bind(now).fetch_all(&mut *tx).await?;
         if ids.is_empty() {
             return Ok(());
         }
         for id in &ids {
             let (group_id, stored): (i64, i64) =
-                sqlx::query_as("DELETE FROM blocks WHERE id = ? RETURNING group_id, stored_bytes").bind(id).fetch_one(&mut *tx).await?;
-            sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - ? WHERE id = ?")
+                sqlx::query_as("DELETE FROM blocks WHERE id = $1 RETURNING group_id, stored_bytes").bind(id).fetch_one(&mut *tx).await?;
+            sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - $1 WHERE id = $2")
                 .bind(stored)
                 .bind(group_id)
                 .execute(&mut *tx)
@@ -126,9 +151,9 @@ impl Store {
     async fn groups_to_compact(&self, now: i64) -> Result<Vec<i64>, StoreError> {
         let old = now - self.config.maintenance.compact_after.as_millis() as i64;
         let sql = "SELECT g.id FROM log_groups g WHERE \
-                   (SELECT COUNT(*) FROM blocks b WHERE b.group_id = g.id AND b.kind = 0) >= ? \
-                   OR EXISTS (SELECT 1 FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = g.id AND b.kind = 0 AND s.created < ?) \
-                   OR (g.retention_days IS NOT NULL AND EXISTS (SELECT 1 FROM blocks b WHERE b.group_id = g.id AND b.min_ts < ? - g.retention_days * 86400000)) \
+                   (SELECT COUNT(*) FROM blocks b WHERE b.group_id = g.id AND b.kind = 0) >= $1 \
+                   OR EXISTS (SELECT 1 FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = g.id AND b.kind = 0 AND s.created < $2) \
+                   OR (g.retention_days IS NOT NULL AND EXISTS (SELECT 1 FROM blocks b WHERE b.group_id = g.id AND b.min_ts < $3 - g.retention_days * 86400000)) \
                    OR EXISTS (SELECT 1 FROM segments s WHERE s.kind = 1 AND s.id IN (SELECT segment_id FROM blocks WHERE group_id = g.id) \
                               AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))";
         Ok(sqlx::query_scalar(sql).bind(self.config.maintenance.compact_min_blocks).bind(old).bind(now).fetch_all(&self.db).await?)
@@ -138,7 +163,7 @@ impl Store {
     /// Parquet segment sorted by stream, timestamp and seq.
     pub async fn compact_group(&self, group_id: i64, now: i64) -> Result<(), StoreError> {
         let Some((wrapped, retention)): Option<(Vec<u8>, Option<i32>)> =
-            sqlx::query_as("SELECT data_key, retention_days FROM log_groups WHERE id = ?").bind(group_id).fetch_optional(&self.db).await?
+            sqlx::query_as("SELECT data_key, retention_days FROM log_groups WHERE id = $1").bind(group_id).fetch_optional(&self.db).await?
         else {
             return Ok(());
         };
@@ -177,8 +202,8 @@ impl Store {
     async fn compaction_inputs(&self, group_id: i64, cutoff: i64) -> Result<Vec<BlockRef>, StoreError> {
         let sql = format!(
             "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-             FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND (b.kind = 0 OR b.segment_id IN \
-             (SELECT segment_id FROM blocks WHERE group_id = ? AND kind = 1 AND min_ts < ?) OR b.segment_id IN \
+             FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = $1 AND (b.kind = 0 OR b.segment_id IN \
+             (SELECT segment_id FROM blocks WHERE group_id = $2 AND kind = 1 AND min_ts < $3) OR b.segment_id IN \
              (SELECT s.id FROM segments s WHERE s.kind = 1 AND s.rows > (SELECT SUM(row_count) FROM blocks b2 WHERE b2.segment_id = s.id))) \
              AND {} ORDER BY b.segment_id, b.byte_offset",
             crate::log_filters::NOT_HELD_BY_FILTERS
@@ -214,9 +239,10 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         let mut removed_stored = 0i64;
+        let mut vanished = false;
         for b in inputs {
             let deleted: Option<i64> = sqlx::query_scalar(
-                "DELETE FROM blocks WHERE segment_id = ? AND byte_offset = ? AND stream_id = ? AND row_start = ? RETURNING stored_bytes",
+                "DELETE FROM blocks WHERE segment_id = $1 AND byte_offset = $2 AND stream_id = $3 AND row_start = $4 RETURNING stored_bytes",
             )
             .bind(b.segment_id)
             .bind(b.byte_offset)
@@ -224,30 +250,49 @@ impl Store {
             .bind(b.row_start)
             .fetch_optional(&mut *tx)
             .await?;
+            vanished |= deleted.is_none();
             removed_stored += deleted.unwrap_or(0);
+        }
+        if vanished {
+            // An input went meanwhile (its stream was deleted, or another node compacted
+            // it): swapping in our copy would revive or duplicate events. Start over next
+            // round; the object we wrote is registered dead so it leaves after the grace.
+            tx.rollback().await?;
+            if !streams.is_empty() {
+                let mut tx = self.write_tx().await?;
+                sqlx::query("INSERT INTO segments (key, kind, size, rows, created, dead_since) VALUES ($1, 1, $2, $3, $4, $4)")
+                    .bind(object_key)
+                    .bind(size)
+                    .bind(rows)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            return Ok(());
         }
         let mut added_stored = 0i64;
         if !streams.is_empty() {
-            let segment_id = sqlx::query("INSERT INTO segments (key, kind, size, rows, created) VALUES (?, 1, ?, ?, ?)")
-                .bind(object_key)
-                .bind(size)
-                .bind(rows)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
+            let segment_id: i64 =
+                sqlx::query_scalar("INSERT INTO segments (key, kind, size, rows, created) VALUES ($1, 1, $2, $3, $4) RETURNING id")
+                    .bind(object_key)
+                    .bind(size)
+                    .bind(rows)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let total_raw: i64 = streams.iter().map(|s| s.raw_bytes).sum::<i64>().max(1);
             for s in &streams {
                 // A stream deleted while we compacted must not come back.
                 let exists: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM log_streams WHERE id = ?").bind(s.stream_id).fetch_optional(&mut *tx).await?;
+                    sqlx::query_scalar("SELECT id FROM log_streams WHERE id = $1").bind(s.stream_id).fetch_optional(&mut *tx).await?;
                 if exists.is_none() {
                     continue;
                 }
                 let stored = size * s.raw_bytes / total_raw;
                 added_stored += stored;
                 sqlx::query(
-                    "INSERT INTO blocks (segment_id, group_id, stream_id, kind, byte_offset, byte_length, row_start, row_count, seq_base, min_ts, max_ts, raw_bytes, stored_bytes) VALUES (?, ?, ?, 1, 0, ?, ?, ?, 0, ?, ?, ?, ?)",
+                    "INSERT INTO blocks (segment_id, group_id, stream_id, kind, byte_offset, byte_length, row_start, row_count, seq_base, min_ts, max_ts, raw_bytes, stored_bytes) VALUES ($1, $2, $3, 1, 0, $4, $5, $6, 0, $7, $8, $9, $10)",
                 )
                 .bind(segment_id)
                 .bind(group_id)
@@ -263,7 +308,7 @@ impl Store {
                 .await?;
             }
         }
-        sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - ? + ? WHERE id = ?")
+        sqlx::query("UPDATE log_groups SET stored_bytes = stored_bytes - $1 + $2 WHERE id = $3")
             .bind(removed_stored)
             .bind(added_stored)
             .bind(group_id)
@@ -280,7 +325,7 @@ impl Store {
     /// Deletes objects that have been unreferenced for longer than the grace period.
     async fn remove_dead_segments(&self, now: i64) -> Result<(), StoreError> {
         let before = now - self.config.maintenance.grace.as_millis() as i64;
-        let dead: Vec<(i64, String)> = sqlx::query_as("SELECT id, key FROM segments WHERE dead_since IS NOT NULL AND dead_since < ?")
+        let dead: Vec<(i64, String)> = sqlx::query_as("SELECT id, key FROM segments WHERE dead_since IS NOT NULL AND dead_since < $1")
             .bind(before)
             .fetch_all(&self.db)
             .await?;
@@ -289,7 +334,7 @@ impl Store {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
-            sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(&self.db).await?;
+            sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(&self.db).await?;
             metrics::counter!("trailwatch_segments_deleted_total").increment(1);
         }
         Ok(())
@@ -299,9 +344,11 @@ impl Store {
     ///
     /// Only objects older than this process count: one written since we opened may be
     /// between its write and its catalog commit, about to be acknowledged. The margin
-    /// covers coarse file timestamps.
+    /// covers coarse file timestamps. Shared objects are written by nodes that started
+    /// at other times, so there only objects an hour old count.
     async fn remove_orphans(&self) -> Result<(), StoreError> {
-        let horizon = self.opened_at_millis - ORPHAN_MARGIN_MS;
+        let horizon =
+            if self.config.objects.is_shared() { now_millis() - SHARED_ORPHAN_AGE_MS } else { self.opened_at_millis - ORPHAN_MARGIN_MS };
         let mut listing = self.objects.list(None);
         let mut orphans = Vec::new();
         while let Some(meta) = listing.next().await {
@@ -310,7 +357,7 @@ impl Store {
                 continue;
             }
             let known: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM segments WHERE key = ?1 UNION ALL SELECT 1 FROM rds_snapshot_objects WHERE object_key = ?1",
+                "SELECT 1 FROM segments WHERE key = $1 UNION ALL SELECT 1 FROM rds_snapshot_objects WHERE object_key = $1",
             )
             .bind(meta.location.as_ref())
             .fetch_optional(&self.db)

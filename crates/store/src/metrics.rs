@@ -314,7 +314,7 @@ pub struct NewAlarmHistory {
     pub data: String,
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+use crate::Tx;
 
 impl Store {
     /// Adds samples to their buckets, creating metrics as needed, in one transaction.
@@ -339,7 +339,7 @@ impl Store {
     /// The ID of a metric with exactly these dimensions, if data was ever put to it.
     pub async fn metrics_series_id(&self, account_id: &str, region: &str, key: &SeriesKey) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM metric_series WHERE account_id = ? AND region = ? AND namespace = ? AND name = ? AND dimensions = ?",
+            "SELECT id FROM metric_series WHERE account_id = $1 AND region = $2 AND namespace = $3 AND name = $4 AND dimensions = $5",
         )
         .bind(account_id)
         .bind(region)
@@ -355,7 +355,7 @@ impl Store {
     pub async fn metrics_buckets(&self, series_id: i64, start_ms: i64, end_ms: i64, unit: Option<&str>) -> Result<Vec<Bucket>, StoreError> {
         let rows = sqlx::query(
             "SELECT start_ms, width_s, unit, count, sum, min, max, distribution FROM metric_buckets \
-             WHERE series_id = ? AND start_ms >= ? AND start_ms < ? AND (? IS NULL OR unit = ?) ORDER BY start_ms",
+             WHERE series_id = $1 AND start_ms >= $2 AND start_ms < $3 AND ($4 IS NULL OR unit = $5) ORDER BY start_ms",
         )
         .bind(series_id)
         .bind(start_ms)
@@ -379,8 +379,8 @@ impl Store {
     pub async fn metrics_series_page(&self, account_id: &str, region: &str, q: &SeriesQuery<'_>) -> Result<Vec<SeriesRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, namespace, name, dimensions, last_put_ms FROM metric_series \
-             WHERE account_id = ? AND region = ? AND id > ? AND last_put_ms >= ? \
-             AND (? IS NULL OR namespace = ?) AND (? IS NULL OR name = ?) ORDER BY id LIMIT ?",
+             WHERE account_id = $1 AND region = $2 AND id > $3 AND last_put_ms >= $4 \
+             AND ($5 IS NULL OR namespace = $6) AND ($7 IS NULL OR name = $8) ORDER BY id LIMIT $9",
         )
         .bind(account_id)
         .bind(region)
@@ -406,15 +406,15 @@ impl Store {
     /// Drops buckets that started before `before_ms`, metrics silent since then, and alarm
     /// history older than `history_before_ms`; returns how many buckets went.
     pub async fn metrics_expire(&self, before_ms: i64, history_before_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM metric_buckets WHERE start_ms < ?").bind(before_ms).execute(&self.db).await?;
-        sqlx::query("DELETE FROM metric_series WHERE last_put_ms < ?").bind(before_ms).execute(&self.db).await?;
-        sqlx::query("DELETE FROM metric_alarm_history WHERE at_ms < ?").bind(history_before_ms).execute(&self.db).await?;
+        let done = sqlx::query("DELETE FROM metric_buckets WHERE start_ms < $1").bind(before_ms).execute(&self.db).await?;
+        sqlx::query("DELETE FROM metric_series WHERE last_put_ms < $1").bind(before_ms).execute(&self.db).await?;
+        sqlx::query("DELETE FROM metric_alarm_history WHERE at_ms < $1").bind(history_before_ms).execute(&self.db).await?;
         Ok(done.rows_affected())
     }
 
     /// One alarm document, if it exists.
     pub async fn alarm_get(&self, account_id: &str, region: &str, name: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM metric_alarms WHERE account_id = ? AND region = ? AND name = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM metric_alarms WHERE account_id = $1 AND region = $2 AND name = $3")
             .bind(account_id)
             .bind(region)
             .bind(name)
@@ -425,7 +425,7 @@ impl Store {
 
     /// Every alarm document of an account and region, by name.
     pub async fn alarm_list(&self, account_id: &str, region: &str) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT body FROM metric_alarms WHERE account_id = ? AND region = ? ORDER BY name")
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT body FROM metric_alarms WHERE account_id = $1 AND region = $2 ORDER BY name")
             .bind(account_id)
             .bind(region)
             .fetch_all(&self.db)
@@ -442,7 +442,7 @@ impl Store {
 
     /// How many alarms an account has in a region.
     pub async fn alarm_count(&self, account_id: &str, region: &str) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as("SELECT count(*) FROM metric_alarms WHERE account_id = ? AND region = ?")
+        let row: (i64,) = sqlx::query_as("SELECT count(*) FROM metric_alarms WHERE account_id = $1 AND region = $2")
             .bind(account_id)
             .bind(region)
             .fetch_one(&self.db)
@@ -461,7 +461,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO metric_alarms (account_id, region, name, body) VALUES (?, ?, ?, ?) \
+            "INSERT INTO metric_alarms (account_id, region, name, body) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (account_id, region, name) DO UPDATE SET body = excluded.body",
         )
         .bind(account_id)
@@ -479,7 +479,7 @@ impl Store {
     /// same transaction; false (and nothing written) when the alarm no longer exists.
     pub async fn alarm_update(&self, account_id: &str, region: &str, u: &AlarmUpdate<'_>) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query("UPDATE metric_alarms SET body = ? WHERE account_id = ? AND region = ? AND name = ?")
+        let done = sqlx::query("UPDATE metric_alarms SET body = $1 WHERE account_id = $2 AND region = $3 AND name = $4")
             .bind(u.body)
             .bind(account_id)
             .bind(region)
@@ -493,7 +493,7 @@ impl Store {
         for n in u.notifications {
             sqlx::query(
                 "INSERT INTO metric_alarm_notifications (account_id, region, alarm_name, action, subject, message, state_ms, due_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
             )
             .bind(account_id)
             .bind(region)
@@ -519,7 +519,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         for name in names {
-            sqlx::query("DELETE FROM metric_alarms WHERE account_id = ? AND region = ? AND name = ?")
+            sqlx::query("DELETE FROM metric_alarms WHERE account_id = $1 AND region = $2 AND name = $3")
                 .bind(account_id)
                 .bind(region)
                 .bind(name)
@@ -553,8 +553,8 @@ impl Store {
         };
         let sql = format!(
             "SELECT id, alarm_name, at_ms, item_type, summary, data FROM metric_alarm_history \
-             WHERE account_id = ? AND region = ? AND at_ms >= ? AND at_ms <= ? AND id {cmp} ? \
-             AND (? IS NULL OR alarm_name = ?) AND (? IS NULL OR item_type = ?) ORDER BY id {order} LIMIT ?"
+             WHERE account_id = $1 AND region = $2 AND at_ms >= $3 AND at_ms <= $4 AND id {cmp} $5 \
+             AND ($6 IS NULL OR alarm_name = $7) AND ($8 IS NULL OR item_type = $9) ORDER BY id {order} LIMIT $10"
         );
         let rows = sqlx::query(&sql)
             .bind(account_id)
@@ -587,8 +587,8 @@ impl Store {
     pub async fn alarm_notifications_claim(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<AlarmNotification>, StoreError> {
         let mut tx = self.write_tx().await?;
         let claimed: Vec<AlarmNotification> = sqlx::query_as(
-            "UPDATE metric_alarm_notifications SET attempts = attempts + 1, due_ms = ? \
-             WHERE id IN (SELECT id FROM metric_alarm_notifications WHERE due_ms <= ? ORDER BY id LIMIT ?) \
+            "UPDATE metric_alarm_notifications SET attempts = attempts + 1, due_ms = $1 \
+             WHERE id IN (SELECT id FROM metric_alarm_notifications WHERE due_ms <= $2 ORDER BY id LIMIT $3) \
              RETURNING id, account_id, region, alarm_name, action, subject, message, state_ms, attempts",
         )
         .bind(now_ms + lease_ms)
@@ -605,7 +605,7 @@ impl Store {
     /// Forgets a notification that was delivered or given up on, recording the outcome.
     pub async fn alarm_notification_done(&self, n: &AlarmNotification, history: &NewAlarmHistory) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM metric_alarm_notifications WHERE id = ?").bind(n.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM metric_alarm_notifications WHERE id = $1").bind(n.id).execute(&mut *tx).await?;
         insert_history(&mut tx, &n.account_id, &n.region, std::slice::from_ref(history)).await?;
         tx.commit().await?;
         Ok(())
@@ -613,15 +613,15 @@ impl Store {
 
     /// Schedules the next attempt of a notification.
     pub async fn alarm_notification_retry(&self, id: i64, due_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE metric_alarm_notifications SET due_ms = ? WHERE id = ?").bind(due_ms).bind(id).execute(&self.db).await?;
+        sqlx::query("UPDATE metric_alarm_notifications SET due_ms = $1 WHERE id = $2").bind(due_ms).bind(id).execute(&self.db).await?;
         Ok(())
     }
 }
 
 async fn upsert_series(tx: &mut Tx, account_id: &str, region: &str, key: &SeriesKey, now_ms: i64) -> Result<i64, StoreError> {
     let row: (i64,) = sqlx::query_as(
-        "INSERT INTO metric_series (account_id, region, namespace, name, dimensions, last_put_ms) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (account_id, region, namespace, name, dimensions) DO UPDATE SET last_put_ms = max(last_put_ms, excluded.last_put_ms) \
+        "INSERT INTO metric_series (account_id, region, namespace, name, dimensions, last_put_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (account_id, region, namespace, name, dimensions) DO UPDATE SET last_put_ms = CASE WHEN metric_series.last_put_ms < excluded.last_put_ms THEN excluded.last_put_ms ELSE metric_series.last_put_ms END \
          RETURNING id",
     )
     .bind(account_id)
@@ -637,7 +637,7 @@ async fn upsert_series(tx: &mut Tx, account_id: &str, region: &str, key: &Series
 
 async fn upsert_bucket(tx: &mut Tx, series_id: i64, w: &BucketWrite) -> Result<(), StoreError> {
     let existing = sqlx::query(
-        "SELECT count, sum, min, max, distribution FROM metric_buckets WHERE series_id = ? AND start_ms = ? AND width_s = ? AND unit = ?",
+        "SELECT count, sum, min, max, distribution FROM metric_buckets WHERE series_id = $1 AND start_ms = $2 AND width_s = $3 AND unit = $4",
     )
     .bind(series_id)
     .bind(w.start_ms)
@@ -652,8 +652,9 @@ async fn upsert_bucket(tx: &mut Tx, series_id: i64, w: &BucketWrite) -> Result<(
         stats = old;
     }
     sqlx::query(
-        "INSERT OR REPLACE INTO metric_buckets (series_id, start_ms, width_s, unit, count, sum, min, max, distribution) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO metric_buckets (series_id, start_ms, width_s, unit, count, sum, min, max, distribution) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (series_id, start_ms, width_s, unit) DO UPDATE SET \
+         count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, distribution = excluded.distribution",
     )
     .bind(series_id)
     .bind(w.start_ms)
@@ -672,7 +673,7 @@ async fn upsert_bucket(tx: &mut Tx, series_id: i64, w: &BucketWrite) -> Result<(
 async fn insert_history(tx: &mut Tx, account_id: &str, region: &str, items: &[NewAlarmHistory]) -> Result<(), StoreError> {
     for h in items {
         sqlx::query(
-            "INSERT INTO metric_alarm_history (account_id, region, alarm_name, at_ms, item_type, summary, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO metric_alarm_history (account_id, region, alarm_name, at_ms, item_type, summary, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(account_id)
         .bind(region)

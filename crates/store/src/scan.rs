@@ -202,7 +202,7 @@ impl Store {
             _ => None,
         };
         let sql = "SELECT b.segment_id, s.key, b.stream_id, b.kind, b.byte_offset, b.byte_length, b.row_start, b.row_count, b.seq_base, b.min_ts, b.max_ts, b.raw_bytes \
-                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = ? AND b.max_ts >= ? AND b.min_ts <= ? AND (? IS NULL OR b.stream_id = ?)";
+                   FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE b.group_id = $1 AND b.max_ts >= $2 AND b.min_ts <= $3 AND ($4 IS NULL OR b.stream_id = $5)";
         let mut blocks: Vec<BlockRef> =
             sqlx::query_as(sql).bind(group_id).bind(lo).bind(hi).bind(single).bind(single).fetch_all(&self.db).await?;
         if let StreamFilter::Only(ids) = &req.streams {

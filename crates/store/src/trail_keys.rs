@@ -32,7 +32,7 @@ impl Store {
     /// Stores a new signing key; fails with `AlreadyExists` when its fingerprint is taken.
     pub async fn insert_trail_key(&self, key: &TrailKeyRecord) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "INSERT INTO trail_keys (fingerprint, valid_from, valid_to, public_der, private_sealed) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO trail_keys (fingerprint, valid_from, valid_to, public_der, private_sealed) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (fingerprint) DO NOTHING",
         )
         .bind(&key.fingerprint)
@@ -50,7 +50,7 @@ impl Store {
 
     /// Ends a key's validity at `valid_to` (epoch ms); fails with `NotFound` for an unknown fingerprint.
     pub async fn set_trail_key_valid_to(&self, fingerprint: &str, valid_to: i64) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE trail_keys SET valid_to = ? WHERE fingerprint = ?")
+        let done = sqlx::query("UPDATE trail_keys SET valid_to = $1 WHERE fingerprint = $2")
             .bind(valid_to)
             .bind(fingerprint)
             .execute(&self.db)
