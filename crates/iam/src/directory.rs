@@ -218,15 +218,26 @@ pub(crate) fn seal_key(store: &Store, secret: &str) -> String {
 }
 
 /// Reads the stored entities of the account.
-pub(crate) async fn load(store: &Store, account: &str) -> Result<Entities, store::StoreError> {
+pub(crate) async fn load(store: &Store, account: &str) -> Result<(Entities, u64), store::StoreError> {
+    let records = store.load_iam(account).await?;
     let mut e = Entities::default();
-    for record in store.load_iam(account).await? {
-        if let Err(err) = e.insert_record(&record) {
+    for record in &records {
+        if let Err(err) = e.insert_record(record) {
             // A document we cannot read must not stop the server; it is reported instead.
             tracing::error!(kind = %record.kind, key = %record.key, error = %err, "unreadable IAM entity skipped");
         }
     }
-    Ok(e)
+    Ok((e, fingerprint(&records)))
+}
+
+/// A digest of stored records, to tell cheaply whether another node changed them.
+fn fingerprint(records: &[IamRecord]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for r in records {
+        (&r.kind, &r.key, &r.body).hash(&mut h);
+    }
+    h.finish()
 }
 
 impl Entities {
@@ -301,12 +312,44 @@ pub(crate) struct Directory {
     pub root_secret: Secret,
     pub state: RwLock<Arc<Snapshot>>,
     pub writes: tokio::sync::Mutex<()>,
+    /// The fingerprint of the records the snapshot was last loaded from.
+    pub loaded: std::sync::Mutex<u64>,
 }
 
 impl Identities {
     /// The current snapshot.
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.dir.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads the account's entities from the catalog and publishes them when they
+    /// changed since the last load: how a node sees IAM changes made on other nodes.
+    pub async fn refresh(&self) -> Result<(), store::StoreError> {
+        let _writes = self.dir.writes.lock().await;
+        let (entities, fingerprint) = load(&self.dir.store, &self.dir.account).await?;
+        let mut loaded = self.dir.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if *loaded == fingerprint {
+            return Ok(());
+        }
+        *loaded = fingerprint;
+        drop(loaded);
+        let snapshot = Arc::new(build(&self.dir.store, entities));
+        *self.dir.state.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
+        Ok(())
+    }
+
+    /// Refreshes the directory every `every` until aborted (a shared catalog: IAM, like
+    /// AWS's, is eventually consistent across nodes, within `every`).
+    pub fn spawn_refresh(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = me.refresh().await {
+                    tracing::warn!(error = %e, "reloading IAM entities failed");
+                }
+            }
+        })
     }
 
     /// Serializes IAM writes: hold the guard from reading the snapshot to committing.

@@ -116,7 +116,7 @@ impl Identities {
         root_secret: Secret,
     ) -> Result<Self, StoreError> {
         let account = account_id.into();
-        let entities = directory::load(&store, &account).await?;
+        let (entities, fingerprint) = directory::load(&store, &account).await?;
         let snapshot = Arc::new(directory::build(&store, entities));
         let dir = directory::Directory {
             store,
@@ -125,6 +125,7 @@ impl Identities {
             root_secret,
             state: RwLock::new(snapshot),
             writes: tokio::sync::Mutex::new(()),
+            loaded: std::sync::Mutex::new(fingerprint),
         };
         Ok(Identities { dir: Arc::new(dir) })
     }

@@ -20,19 +20,29 @@ use crate::events::event_id;
 use crate::metric_filters::{Aggregates, CompiledMetricFilter};
 use crate::subscriptions::SubscriptionDoc;
 
+/// The lease under which one node applies metric and subscription filters.
+pub const FILTERS_JOB: &str = "log-filters";
+
 /// Rounds of blocks one group gets before the consumer moves on to the next group.
 const MAX_READS_PER_GROUP: usize = 16;
 
 impl LogsService {
     /// Runs the consumer until the task is aborted: after each ingest commit, when a
-    /// filter is created, and every `every` at the latest (to retry failed deliveries).
+    /// filter is created, and every `every` at the latest (to retry failed deliveries,
+    /// and to see other nodes' ingest); only while this node holds [`FILTERS_JOB`].
     pub fn spawn_filters(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
                 let committed = this.store.ingest_committed();
-                if let Err(e) = this.apply_filters_once().await {
-                    tracing::warn!(error = %e, "applying log filters failed; retrying");
+                match this.store.acquire_lease(FILTERS_JOB, store::lease::TTL).await {
+                    Ok(true) => {
+                        if let Err(e) = this.apply_filters_once().await {
+                            tracing::warn!(error = %e, "applying log filters failed; retrying");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "asking for the log filters' lease failed"),
                 }
                 tokio::select! {
                     _ = committed => {}

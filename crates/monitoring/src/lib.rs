@@ -58,6 +58,9 @@ const HISTORY_RETENTION_MS: i64 = 30 * 86_400_000;
 /// How often the evaluator drops expired data.
 const EXPIRY_EVERY_MS: i64 = 3_600_000;
 
+/// The lease under which one node evaluates alarms.
+pub const ALARMS_JOB: &str = "alarms";
+
 /// One metric datum to store: what PutMetricData receives and what log metric filters
 /// produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +162,8 @@ impl Monitoring {
     }
 
     /// Starts the alarm evaluator: every `every` it evaluates each alarm and delivers due
-    /// notifications; notifications queued by SetAlarmState go out at once.
+    /// notifications, on the node holding [`ALARMS_JOB`]; notifications queued by
+    /// SetAlarmState go out at once from the node that queued them (each is claimed).
     pub fn spawn(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         tokio::spawn(async move {
@@ -169,6 +173,14 @@ impl Monitoring {
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
+                        match me.store.acquire_lease(ALARMS_JOB, store::lease::TTL).await {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "asking for the alarms' lease failed");
+                                continue;
+                            }
+                        }
                         let now = now_millis();
                         me.evaluate_now(now).await;
                         if now - expired_at >= EXPIRY_EVERY_MS {

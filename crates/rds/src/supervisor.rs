@@ -32,6 +32,9 @@ pub struct Running {
     unpublished: Option<String>,
 }
 
+/// The lease under which one node runs the DB servers and publishes their logs.
+pub const SUPERVISOR_JOB: &str = "rds-supervisor";
+
 impl Rds {
     /// Starts the supervisor; `services` lets publishers call the log service.
     pub fn spawn(self: &Arc<Rds>, services: Services) -> JoinHandle<()> {
@@ -39,7 +42,13 @@ impl Rds {
         let rds = self.clone();
         tokio::spawn(async move {
             loop {
-                rds.round().await;
+                match rds.store.acquire_lease(SUPERVISOR_JOB, store::lease::TTL).await {
+                    Ok(true) => rds.round().await,
+                    // Another node supervises: servers this node still runs (it lost the
+                    // lease while alive) stop, so no instance runs twice.
+                    Ok(false) => rds.shutdown().await,
+                    Err(e) => tracing::warn!(error = %e, "asking for the RDS supervisor's lease failed"),
+                }
                 let _ = tokio::time::timeout(TICK, rds.wake.notified()).await;
             }
         })

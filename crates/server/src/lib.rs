@@ -24,6 +24,8 @@ const MAX_BODY_BYTES: usize = 16 << 20;
 
 /// How soon a subscription delivery that failed is tried again (sooner when events arrive).
 const FILTER_RETRY: Duration = Duration::from_secs(2);
+/// How soon an IAM change made on one node is seen by the others (cluster mode).
+const IAM_REFRESH: Duration = Duration::from_secs(1);
 
 /// Everything the server needs to run.
 pub struct ServerConfig {
@@ -120,12 +122,21 @@ pub async fn serve(
     ));
     let supervising =
         rds.spawn(rds::publish::Services { dispatch: pipeline.clone(), identities: identities.clone(), recorder: recorder.clone() });
-    let delivery =
-        Arc::new(trail::Delivery::new(store.clone(), buckets, identities, pipeline.clone(), recorder, keys, config.trail.delivery.clone()));
+    let delivery = Arc::new(trail::Delivery::new(
+        store.clone(),
+        buckets,
+        identities.clone(),
+        pipeline.clone(),
+        recorder,
+        keys,
+        config.trail.delivery.clone(),
+    ));
     let delivering = delivery.clone().spawn();
     let maintenance = store.spawn_maintenance();
     let filtering = logs.spawn_filters(FILTER_RETRY);
     let evaluating = monitoring.spawn(config.alarm_evaluation);
+    // Other nodes change IAM in a shared catalog; an embedded one has no other writer.
+    let refreshing = (store.backend() == store::Backend::Postgres).then(|| identities.spawn_refresh(IAM_REFRESH));
     let app = router(pipeline.clone(), metrics).into_make_service_with_connect_info::<SocketAddr>();
     // Small requests must not wait on Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -139,6 +150,9 @@ pub async fn serve(
     maintenance.abort();
     filtering.abort();
     evaluating.abort();
+    if let Some(r) = refreshing {
+        r.abort();
+    }
     delivering.abort();
     supervising.abort();
     rds.shutdown().await;

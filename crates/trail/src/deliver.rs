@@ -26,6 +26,9 @@ use crate::{Recorder, SERVICE_PRINCIPAL};
 /// Events read per delivery step.
 const BATCH_EVENTS: i64 = 2000;
 
+/// The lease under which one node delivers trails, writes digests and expires history.
+pub const DELIVERY_JOB: &str = "trail-delivery";
+
 /// CloudTrail does not send events over 256 KB to CloudWatch Logs.
 const MAX_LOGS_EVENT_BYTES: usize = 256 * 1024;
 
@@ -103,12 +106,21 @@ impl Delivery {
         }
     }
 
-    /// Runs delivery every interval until the task is aborted.
+    /// Runs delivery every interval, on the node holding [`DELIVERY_JOB`], until the
+    /// task is aborted.
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut last_expiry: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(self.config.interval).await;
+                match self.store.acquire_lease(DELIVERY_JOB, store::lease::TTL).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "asking for the trail delivery lease failed");
+                        continue;
+                    }
+                }
                 self.run_once().await;
                 if last_expiry.is_none_or(|t| t.elapsed() >= EXPIRY_EVERY) {
                     let cutoff = now_millis() - crate::service::HISTORY_MILLIS;

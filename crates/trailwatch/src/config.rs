@@ -25,6 +25,29 @@ pub struct ServeArgs {
     /// Directory of the local S3 buckets, one subdirectory per bucket [default: <data-dir>/buckets].
     #[arg(long, env = "TRAILWATCH_BUCKET_DIR")]
     pub bucket_dir: Option<PathBuf>,
+    /// The catalog database: `postgres://user:password@host/db` for a cluster of nodes,
+    /// or `sqlite://path` [default: <data-dir>/catalog.sqlite].
+    #[arg(long, env = "TRAILWATCH_CATALOG", hide_env_values = true)]
+    pub catalog: Option<String>,
+    /// Where segments live: `s3://bucket/prefix` for a cluster of nodes, or a directory
+    /// [default: <data-dir>/segments].
+    #[arg(long, env = "TRAILWATCH_OBJECTS")]
+    pub objects: Option<String>,
+    /// The S3-compatible endpoint of `--objects` [default: AWS_ENDPOINT_URL, else AWS].
+    #[arg(long, env = "TRAILWATCH_OBJECTS_ENDPOINT")]
+    pub objects_endpoint: Option<String>,
+    /// The region to sign for at that endpoint [default: AWS_REGION].
+    #[arg(long, env = "TRAILWATCH_OBJECTS_REGION")]
+    pub objects_region: Option<String>,
+    /// Access key ID for the objects' bucket [default: AWS_ACCESS_KEY_ID].
+    #[arg(long, env = "TRAILWATCH_OBJECTS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub objects_access_key_id: Option<String>,
+    /// Secret access key for the objects' bucket [default: AWS_SECRET_ACCESS_KEY].
+    #[arg(long, env = "TRAILWATCH_OBJECTS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub objects_secret_access_key: Option<String>,
+    /// Address the objects' bucket as `bucket.endpoint` instead of `endpoint/bucket`.
+    #[arg(long, env = "TRAILWATCH_OBJECTS_VIRTUAL_HOSTED_STYLE")]
+    pub objects_virtual_hosted_style: bool,
     /// The 12-digit account ID [default: generated once and kept in the data directory].
     #[arg(long, env = "TRAILWATCH_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -100,6 +123,14 @@ struct FileSettings {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     bucket_dir: Option<PathBuf>,
+    catalog: Option<String>,
+    objects: Option<String>,
+    objects_endpoint: Option<String>,
+    objects_region: Option<String>,
+    objects_access_key_id: Option<String>,
+    objects_secret_access_key: Option<String>,
+    #[serde(default)]
+    objects_virtual_hosted_style: bool,
     account_id: Option<String>,
     root_access_key_id: Option<String>,
     root_secret_access_key: Option<String>,
@@ -141,6 +172,10 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The local S3 buckets: flag, `TRAILWATCH_BUCKET_DIR`, `bucket_dir`, else `<data-dir>/buckets`.
     pub bucket_dir: PathBuf,
+    /// The catalog's URL; `None` is the SQLite file in the data directory.
+    pub catalog: Option<String>,
+    /// Where segments live.
+    pub objects: store::ObjectsConfig,
     pub account_id: Option<String>,
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
@@ -192,12 +227,36 @@ impl Settings {
                 secret_access_key: args.trail_s3_secret_access_key.or(file.trail_s3_secret_access_key).unwrap_or_default(),
             }),
         };
+        let catalog = args.catalog.or(file.catalog);
+        let objects = match args.objects.or(file.objects) {
+            None => store::ObjectsConfig::Directory(data_dir.join("segments")),
+            Some(location) => match store::ObjectsConfig::parse(&location).map_err(|e| anyhow::anyhow!("--objects {e}"))? {
+                store::ObjectsConfig::S3(mut s3) => {
+                    s3.endpoint = args.objects_endpoint.or(file.objects_endpoint);
+                    s3.region = args.objects_region.or(file.objects_region);
+                    s3.access_key_id = args.objects_access_key_id.or(file.objects_access_key_id);
+                    s3.secret_access_key = args.objects_secret_access_key.or(file.objects_secret_access_key);
+                    s3.path_style = !(args.objects_virtual_hosted_style || file.objects_virtual_hosted_style);
+                    store::ObjectsConfig::S3(s3)
+                }
+                dir => dir,
+            },
+        };
+        let shared = objects.is_shared() || catalog.as_deref().is_some_and(|c| c.starts_with("postgres"));
+        // Every node must seal and open with one key, and a key generated into one
+        // node's data directory is no key the others have.
+        anyhow::ensure!(
+            !shared || master_key.is_some(),
+            "a shared catalog or object store needs --master-key (TRAILWATCH_MASTER_KEY), the same on every node"
+        );
         let listen: SocketAddr = args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:4566".parse().expect("valid default"));
         let rds_host = args
             .rds_host
             .or(file.rds_host)
             .unwrap_or_else(|| if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() });
         Ok(Settings {
+            catalog,
+            objects,
             rds_host,
             bucket_dir: args.bucket_dir.or(file.bucket_dir).unwrap_or_else(|| data_dir.join("buckets")),
             trail_delivery: Duration::from_secs(args.trail_delivery_secs.or(file.trail_delivery_secs).unwrap_or(300).max(1)),
@@ -225,6 +284,8 @@ impl Settings {
     /// The storage settings.
     pub fn store_config(&self) -> store::StoreConfig {
         let mut c = store::StoreConfig::new(&self.data_dir);
+        c.catalog_url = self.catalog.clone();
+        c.objects = self.objects.clone();
         c.master_key = self.master_key;
         c.commit_window = self.commit_window;
         c.cache_bytes = self.block_cache_bytes;
@@ -244,7 +305,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-fn parse_master_key(text: &str) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn parse_master_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = hex::decode(text.trim()).context("the master key must be hex")?;
     bytes.try_into().map_err(|_| anyhow::anyhow!("the master key must be 32 bytes (64 hex digits)"))
 }
@@ -267,5 +328,25 @@ mod tests {
         let args = ServeArgs { config: Some(file), bucket_dir: Some("/mnt/b".into()), ..Default::default() };
         assert_eq!(Settings::resolve(args).unwrap().bucket_dir, PathBuf::from("/mnt/b"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_shared_catalog_or_bucket_needs_the_master_key_and_takes_the_objects_settings() {
+        let pg = || ServeArgs { catalog: Some("postgres://tw@db/tw".into()), ..Default::default() };
+        let err = Settings::resolve(pg()).err().expect("refused without a master key").to_string();
+        assert!(err.contains("--master-key"), "{err}");
+        let key = "00".repeat(32);
+        let args = ServeArgs {
+            objects: Some("s3://audit/prod".into()),
+            objects_endpoint: Some("http://garage:3900".into()),
+            master_key: Some(key.clone()),
+            ..Default::default()
+        };
+        let store::ObjectsConfig::S3(s3) = Settings::resolve(args).unwrap().objects else { panic!("not a bucket") };
+        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str(), s3.endpoint.as_deref(), s3.path_style), ("audit", "prod", Some("http://garage:3900"), true));
+        let embedded = Settings::resolve(ServeArgs { data_dir: Some("/srv/tw".into()), ..Default::default() }).unwrap();
+        assert!(matches!(embedded.objects, store::ObjectsConfig::Directory(ref d) if d == Path::new("/srv/tw/segments")));
+        assert!(embedded.catalog.is_none());
+        assert!(Settings::resolve(ServeArgs { master_key: Some(key), ..pg() }).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! The account and its root credentials: given by configuration, or generated at first
-//! start, kept in the data directory with the secret sealed under the master key, and
-//! shown once.
+//! start; kept in the catalog (so every node of a cluster serves the same account) with
+//! the secret sealed under the master key, and shown once.
 
 use std::path::Path;
 
@@ -10,7 +10,10 @@ use store::Store;
 
 use crate::config::Settings;
 
-const FILE: &str = "account.json";
+/// Where the account lived before the catalog kept it: read once, then moved.
+const LEGACY_FILE: &str = "account.json";
+/// The catalog's deployment setting holding the account.
+const SETTING: &str = "account";
 const PURPOSE: &str = "trailwatch/root-secret/v1";
 
 /// The account this server serves and its root key pair.
@@ -29,41 +32,55 @@ struct Stored {
 }
 
 /// Loads the account, or creates it; prints generated credentials once.
-pub fn load_or_create(settings: &Settings, store: &Store) -> anyhow::Result<Account> {
-    let path = settings.data_dir.join(FILE);
-    let stored = if path.exists() { Some(read(&path)?) } else { None };
+pub async fn load_or_create(settings: &Settings, store: &Store) -> anyhow::Result<Account> {
+    let stored = match store.deployment_setting(SETTING).await? {
+        Some(text) => Some(serde_json::from_str::<Stored>(&text).context("the stored account")?),
+        None => read_legacy(&settings.data_dir.join(LEGACY_FILE))?,
+    };
     let account_id =
         settings.account_id.clone().or_else(|| stored.as_ref().map(|s| s.account_id.clone())).unwrap_or_else(generate_account_id);
     if let (Some(id), Some(secret)) = (&settings.root_access_key_id, &settings.root_secret_access_key) {
-        write(&path, store, &account_id, id, secret)?;
+        store.set_deployment_setting(SETTING, &sealed(store, &account_id, id, secret)?).await?;
         return Ok(Account { account_id, access_key_id: id.clone(), secret: iam::Secret::new(secret.clone()) });
     }
     if let Some(s) = stored {
-        let secret =
-            store.open_secret(PURPOSE, &hex::decode(&s.sealed_secret)?).context("the root secret does not open with this master key")?;
-        if s.account_id != account_id {
-            write(&path, store, &account_id, &s.access_key_id, std::str::from_utf8(&secret)?)?;
+        let secret = open(store, &s)?;
+        if s.account_id != account_id || store.deployment_setting(SETTING).await?.is_none() {
+            store.set_deployment_setting(SETTING, &sealed(store, &account_id, &s.access_key_id, &secret)?).await?;
         }
-        return Ok(Account { account_id, access_key_id: s.access_key_id, secret: iam::Secret::new(String::from_utf8(secret)?) });
+        return Ok(Account { account_id, access_key_id: s.access_key_id, secret: iam::Secret::new(secret) });
     }
+    // The first node to start creates the account; one starting at the same moment
+    // finds the winner's and serves that.
     let (id, secret) = (generate_access_key_id(), generate_secret());
-    write(&path, store, &account_id, &id, &secret)?;
-    show_once(settings, &account_id, &id, &secret);
-    Ok(Account { account_id, access_key_id: id, secret: iam::Secret::new(secret) })
+    let held: Stored = serde_json::from_str(&store.init_deployment_setting(SETTING, &sealed(store, &account_id, &id, &secret)?).await?)?;
+    if held.access_key_id == id {
+        show_once(settings, &account_id, &id, &secret);
+    }
+    let secret = open(store, &held)?;
+    Ok(Account { account_id: held.account_id, access_key_id: held.access_key_id, secret: iam::Secret::new(secret) })
 }
 
-fn read(path: &Path) -> anyhow::Result<Stored> {
-    Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+fn read_legacy(path: &Path) -> anyhow::Result<Option<Stored>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("reading {}", path.display()))?))
 }
 
-fn write(path: &Path, store: &Store, account_id: &str, access_key_id: &str, secret: &str) -> anyhow::Result<()> {
+fn open(store: &Store, s: &Stored) -> anyhow::Result<String> {
+    let secret =
+        store.open_secret(PURPOSE, &hex::decode(&s.sealed_secret)?).context("the root secret does not open with this master key")?;
+    Ok(String::from_utf8(secret)?)
+}
+
+fn sealed(store: &Store, account_id: &str, access_key_id: &str, secret: &str) -> anyhow::Result<String> {
     let stored = Stored {
         account_id: account_id.to_owned(),
         access_key_id: access_key_id.to_owned(),
         sealed_secret: hex::encode(store.seal_secret(PURPOSE, secret.as_bytes())),
     };
-    store::write_secret_file(path, &serde_json::to_vec_pretty(&stored)?)?;
-    Ok(())
+    Ok(serde_json::to_string(&stored)?)
 }
 
 /// Prints the generated credentials to the terminal (not the log), with a ready snippet.

@@ -2,6 +2,7 @@
 
 mod config;
 mod credentials;
+mod migrate;
 mod validate_logs;
 
 use std::time::Duration;
@@ -28,6 +29,8 @@ enum Command {
     Agent(AgentArgs),
     /// Checks a trail's digest and log files, as `aws cloudtrail validate-logs`.
     ValidateLogs(validate_logs::ValidateLogsArgs),
+    /// Moves a deployment between SQLite + directory and PostgreSQL + bucket, either way.
+    Migrate(Box<migrate::MigrateArgs>),
 }
 
 /// `trailwatch agent`.
@@ -68,6 +71,10 @@ fn main() -> anyhow::Result<()> {
                 agent::run(config, sink, args.once, shutdown_signal()).await
             })
         }
+        Command::Migrate(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            runtime.block_on(migrate::run(*args))
+        }
         Command::ValidateLogs(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             let status = runtime.block_on(validate_logs::run(args));
@@ -80,7 +87,7 @@ fn main() -> anyhow::Result<()> {
 async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let settings = config::Settings::resolve(args)?;
     let store = store::Store::open(settings.store_config()).await.context("opening the data directory")?;
-    let account = credentials::load_or_create(&settings, &store).context("setting up the account and root credentials")?;
+    let account = credentials::load_or_create(&settings, &store).await.context("setting up the account and root credentials")?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
     let listen = listener.local_addr()?;
     // A machine-readable line for scripts and tests that started us on port 0.
