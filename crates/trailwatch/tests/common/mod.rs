@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod capture;
+pub use testbed as cluster;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,48 @@ pub const SEED_004_TRUST: &str = r#"{
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// The master key every cluster node of the tests shares (cluster mode needs one given).
+pub const CLUSTER_MASTER_KEY: &str = "5eedc0de5eedc0de5eedc0de5eedc0de5eedc0de5eedc0de5eedc0de5eedc0de";
+
+/// Whether the suite runs in cluster mode (`TRAILWATCH_TEST_CLUSTER=1`): every server
+/// then keeps its catalog in the shared PostgreSQL and its segments in Garage.
+pub fn cluster_mode() -> bool {
+    std::env::var_os("TRAILWATCH_TEST_CLUSTER").is_some_and(|v| v == "1")
+}
+
+/// `serve` flags for a cluster node: a catalog database (from
+/// [`cluster::Postgres::create_database`]), a prefix in the shared Garage bucket, and
+/// the shared master key. Nodes given the same two share one deployment.
+pub fn cluster_flags(catalog_url: &str, objects_prefix: &str) -> Vec<String> {
+    let garage = cluster::Garage::shared();
+    [
+        "--catalog",
+        catalog_url,
+        "--objects",
+        &format!("s3://{}/{objects_prefix}", garage.bucket),
+        "--objects-endpoint",
+        &garage.endpoint,
+        "--objects-region",
+        &garage.region,
+        "--objects-access-key-id",
+        &garage.access_key,
+        "--objects-secret-access-key",
+        &garage.secret_key,
+        "--master-key",
+        CLUSTER_MASTER_KEY,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// A fresh cluster deployment's flags: a new database and a new objects prefix.
+pub fn fresh_cluster_flags(tag: &str) -> Vec<String> {
+    let url = cluster::Postgres::shared().create_database(tag);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    cluster_flags(&url, &format!("{tag}-{}-{n}", std::process::id()))
+}
+
 /// A running trailwatch server.
 pub struct Server {
     child: Option<Child>,
@@ -97,16 +140,31 @@ impl Server {
         Self::start_with(&[])
     }
 
-    /// Starts a server with a fresh data directory and extra `serve` flags.
+    /// Starts a server with a fresh data directory and extra `serve` flags; in
+    /// [`cluster_mode`], on a fresh cluster deployment.
     pub fn start_with(extra: &[&str]) -> Server {
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if cluster_mode() {
+            args.extend(fresh_cluster_flags("suite"));
+        }
+        Self::start_args(args)
+    }
+
+    /// Starts one node of a cluster deployment (see [`cluster_flags`]).
+    pub fn start_node(flags: &[String]) -> Server {
+        Self::start_args(flags.to_vec())
+    }
+
+    /// Starts a server on an existing data directory (one `trailwatch migrate` wrote).
+    pub fn start_in(data_dir: PathBuf) -> Server {
+        let mut s = Server { child: None, endpoint: String::new(), data_dir, extra_args: Vec::new(), extra_env: Vec::new() };
+        s.launch(None);
+        s
+    }
+
+    fn start_args(args: Vec<String>) -> Server {
         let data_dir = fresh_dir("data");
-        let mut s = Server {
-            child: None,
-            endpoint: String::new(),
-            data_dir,
-            extra_args: extra.iter().map(|s| s.to_string()).collect(),
-            extra_env: Vec::new(),
-        };
+        let mut s = Server { child: None, endpoint: String::new(), data_dir, extra_args: args, extra_env: Vec::new() };
         s.launch(None);
         s
     }
@@ -179,8 +237,17 @@ impl Server {
     /// Starts the server again on the same port and data directory with other extra
     /// `serve` flags (call after [`Server::stop`] or [`Server::kill`]).
     pub fn restart_with(&mut self, extra: &[&str]) {
-        self.extra_args = extra.iter().map(|s| s.to_string()).collect();
+        let cluster: Vec<String> = self.cluster_args();
+        self.extra_args = extra.iter().map(|s| s.to_string()).chain(cluster).collect();
         self.restart();
+    }
+
+    /// The cluster flags this server was started with (empty when embedded).
+    fn cluster_args(&self) -> Vec<String> {
+        match self.extra_args.iter().position(|a| a == "--catalog") {
+            Some(i) => self.extra_args[i..].to_vec(),
+            None => Vec::new(),
+        }
     }
 
     /// Starts the server again with extra environment variables (call after
@@ -195,6 +262,11 @@ impl Server {
         let raw = http_get(&self.addr(), "/_trailwatch/metrics").expect("metrics endpoint answers");
         assert!(raw.starts_with("HTTP/1.1 200"), "metrics endpoint failed: {raw}");
         raw.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+    }
+
+    /// Whether the server process was started and not yet killed or stopped.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// The server's process ID.
