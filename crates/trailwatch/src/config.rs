@@ -343,7 +343,10 @@ mod tests {
             ..Default::default()
         };
         let store::ObjectsConfig::S3(s3) = Settings::resolve(args).unwrap().objects else { panic!("not a bucket") };
-        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str(), s3.endpoint.as_deref(), s3.path_style), ("audit", "prod", Some("http://garage:3900"), true));
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str(), s3.endpoint.as_deref(), s3.path_style),
+            ("audit", "prod", Some("http://garage:3900"), true)
+        );
         let embedded = Settings::resolve(ServeArgs { data_dir: Some("/srv/tw".into()), ..Default::default() }).unwrap();
         assert!(matches!(embedded.objects, store::ObjectsConfig::Directory(ref d) if d == Path::new("/srv/tw/segments")));
         assert!(embedded.catalog.is_none());
