@@ -304,6 +304,21 @@ impl Change {
     }
 }
 
+/// The deployment-wide lock key of IAM writes (`trli` in ASCII).
+const IAM_WRITES_LOCK: i64 = 0x7472_6c69;
+
+/// Held while one IAM write reads, checks and commits.
+pub(crate) struct WriteGuard<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    _shared: store::DeploymentLock,
+}
+
+/// ServiceFailure for a catalog error under an IAM write, logged here.
+fn write_failed(e: store::StoreError) -> AwsError {
+    tracing::error!(error = %e, "IAM change set failed");
+    AwsError::new("ServiceFailure", 500, "The request processing has failed because of an unknown error, exception or failure.")
+}
+
 /// Shared state behind [`Identities`].
 pub(crate) struct Directory {
     pub store: Arc<Store>,
@@ -326,6 +341,11 @@ impl Identities {
     /// changed since the last load: how a node sees IAM changes made on other nodes.
     pub async fn refresh(&self) -> Result<(), store::StoreError> {
         let _writes = self.dir.writes.lock().await;
+        self.reload().await
+    }
+
+    /// [`Self::refresh`] for a caller already holding the write lock.
+    async fn reload(&self) -> Result<(), store::StoreError> {
         let (entities, fingerprint) = load(&self.dir.store, &self.dir.account).await?;
         let mut loaded = self.dir.loaded.lock().unwrap_or_else(|e| e.into_inner());
         if *loaded == fingerprint {
@@ -353,17 +373,21 @@ impl Identities {
     }
 
     /// Serializes IAM writes: hold the guard from reading the snapshot to committing.
-    pub(crate) async fn lock_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.dir.writes.lock().await
+    /// With a shared catalog the lock is deployment-wide and the snapshot is reloaded
+    /// under it, so a write on one node sees every write other nodes committed before.
+    pub(crate) async fn lock_writes(&self) -> Result<WriteGuard<'_>, AwsError> {
+        let local = self.dir.writes.lock().await;
+        let shared = self.dir.store.deployment_lock(IAM_WRITES_LOCK).await.map_err(write_failed)?;
+        if self.dir.store.backend() == store::Backend::Postgres {
+            self.reload().await.map_err(write_failed)?;
+        }
+        Ok(WriteGuard { _local: local, _shared: shared })
     }
 
     /// Makes the changes durable in one transaction, then publishes the new snapshot.
     pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<(), AwsError> {
         let writes: Vec<IamWrite> = changes.iter().map(Change::to_write).collect();
-        self.dir.store.write_iam(&self.dir.account, &writes).await.map_err(|e| {
-            tracing::error!(error = %e, "IAM change set failed");
-            AwsError::new("ServiceFailure", 500, "The request processing has failed because of an unknown error, exception or failure.")
-        })?;
+        self.dir.store.write_iam(&self.dir.account, &writes).await.map_err(write_failed)?;
         let mut entities = self.snapshot().entities.clone();
         for change in &changes {
             entities.apply(change);

@@ -2,11 +2,15 @@
 //! queries. The language and its execution live in the `insights` crate; this module
 //! turns log groups into the event batches it reads and keeps queries while they run.
 //!
-//! Queries are kept in memory for a day after they finish (AWS keeps results for
-//! seven days); saved query definitions are in the catalog.
+//! Queries live in the catalog while they run and for a day after they finish (AWS
+//! keeps results for seven days), so any node answers GetQueryResults, StopQuery and
+//! DescribeQueries for a query another node started. The node running a query holds its
+//! lease and watches its row: a StopQuery on another node ends it within a second, and a
+//! query whose node died is marked Failed. Saved query definitions are in the catalog.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
 use arrow_schema::ArrowError;
@@ -17,7 +21,8 @@ use futures::StreamExt;
 use insights::{CompiledQuery, GroupEvents, Language};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{EventBlock, LogGroup, QueryDefinitionRecord, Rows, Store};
+use store::insights_queries::query_lease;
+use store::{EventBlock, InsightsQueryRecord, LogGroup, QueryDefinitionRecord, Rows, Store};
 use wire::{AwsError, CallContext};
 
 use crate::metric_filters::page;
@@ -26,27 +31,20 @@ use crate::{LogsService, group_name_from_identifier, invalid, storage};
 /// Log groups one query may read (AWS's quota).
 const MAX_GROUPS: usize = 50;
 /// Queries running at once per account (AWS's quota).
-const MAX_RUNNING: usize = 30;
+const MAX_RUNNING: i64 = 30;
 /// How long a finished query's results are kept.
 const KEEP_MS: i64 = 24 * 3_600_000;
 /// Blocks read and decoded ahead of the query engine.
 const READ_AHEAD: usize = 4;
+/// How long a query may run (AWS's limit) before it ends as Timeout.
+const TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// How often a running query's node renews its lease and looks for a StopQuery.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
-/// Queries started on this node, by ID.
+/// Queries running on this node, by ID, so a StopQuery here ends them at once.
 #[derive(Default)]
 pub(crate) struct Queries {
-    by_id: Mutex<HashMap<String, QueryRun>>,
-}
-
-/// One query: what was asked, and where it is.
-struct QueryRun {
-    account_id: String,
-    region: String,
-    info: Value,
-    status: &'static str,
-    finished_at: Option<i64>,
-    output: Option<insights::QueryOutput>,
-    task: Option<tokio::task::AbortHandle>,
+    running: Mutex<HashMap<String, tokio::task::AbortHandle>>,
 }
 
 #[derive(Deserialize)]
@@ -122,42 +120,50 @@ impl LogsService {
                 )
             })?);
         }
-        self.queries.expire(ctx.now_millis);
-        if self.queries.running(&ctx.account_id) >= MAX_RUNNING {
+        self.store.settle_insights_queries(ctx.now_millis, KEEP_MS).await.map_err(storage)?;
+        if self.store.running_insights_queries(&ctx.account_id).await.map_err(storage)? >= MAX_RUNNING {
             return Err(AwsError::client("LimitExceededException", "Account maximum query concurrency limit of [30] reached."));
         }
         let id = uuid::Uuid::new_v4().to_string();
+        // The lease first: a Running row without a live lease is an orphan to any node.
+        self.store.acquire_lease(&query_lease(&id), store::lease::TTL).await.map_err(storage)?;
         let info = json!({
             "queryLanguage": language_name,
             "queryId": id,
             "queryString": req.query_string,
-            "status": "Running",
             "createTime": ctx.now_millis,
             "logGroupName": names.first(),
         });
-        let (start_ms, end_ms) = (req.start_time.saturating_mul(1000), req.end_time.saturating_mul(1000).saturating_add(999));
-        let limit = req.limit.unwrap_or(10_000);
-        let store = self.store.clone();
-        let queries = self.queries.clone();
-        let query_id = id.clone();
-        self.queries.insert(
-            &id,
-            QueryRun {
-                account_id: ctx.account_id.clone(),
-                region: ctx.region.clone(),
-                info,
-                status: "Running",
-                finished_at: None,
-                output: None,
-                task: None,
-            },
-        );
-        let task = tokio::spawn(async move {
-            let inputs = groups.iter().map(|g| group_events(&store, g, start_ms, end_ms)).collect();
-            let result = insights::execute(&query, inputs, limit).await;
-            queries.finish(&query_id, result);
-        });
-        self.queries.set_task(&id, task.abort_handle());
+        let record = InsightsQueryRecord {
+            query_id: id.clone(),
+            account_id: ctx.account_id.clone(),
+            region: ctx.region.clone(),
+            info: info.to_string(),
+            status: RUNNING.into(),
+            created_ms: ctx.now_millis,
+            finished_ms: None,
+            output: None,
+        };
+        if let Err(e) = self.store.insert_insights_query(&record).await {
+            let _ = self.store.release_lease(&query_lease(&id)).await;
+            return Err(storage(e));
+        }
+        let run = QueryRun {
+            store: self.store.clone(),
+            queries: self.queries.clone(),
+            id: id.clone(),
+            query,
+            groups,
+            start_ms: req.start_time.saturating_mul(1000),
+            end_ms: req.end_time.saturating_mul(1000).saturating_add(999),
+            limit: req.limit.unwrap_or(10_000),
+        };
+        // The task is registered before it can finish, under the same lock it takes to leave.
+        {
+            let mut running = self.queries.running.lock().expect("queries lock");
+            let task = tokio::spawn(run.run());
+            running.insert(id.clone(), task.abort_handle());
+        }
         Ok(json!({"queryId": id}))
     }
 
@@ -187,59 +193,63 @@ impl LogsService {
         Ok(names)
     }
 
-    pub(crate) fn get_query_results(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
-        let by_id = self.queries.by_id.lock().expect("queries lock");
-        let run =
-            by_id.get(&req.query_id).filter(|r| r.account_id == ctx.account_id && r.region == ctx.region).ok_or_else(query_not_found)?;
-        let (results, statistics) = match &run.output {
-            Some(out) => (
-                out.results
-                    .iter()
-                    .map(|row| row.iter().map(|(f, v)| json!({"field": f, "value": v})).collect::<Vec<_>>())
-                    .collect::<Vec<_>>(),
-                json!({"recordsMatched": out.records_matched, "recordsScanned": out.records_scanned, "bytesScanned": out.bytes_scanned}),
-            ),
-            None => (Vec::new(), json!({"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0})),
-        };
-        Ok(json!({"queryLanguage": run.info["queryLanguage"], "results": results, "statistics": statistics, "status": run.status}))
+    pub(crate) async fn get_query_results(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
+        let run = self.known_query(ctx, &req.query_id).await?;
+        let info: Value = serde_json::from_str(&run.info).unwrap_or_default();
+        let output: Value =
+            run.output.as_deref().and_then(|o| serde_json::from_str(o).ok()).unwrap_or_else(
+                || json!({"results": [], "statistics": {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}}),
+            );
+        Ok(json!({
+            "queryLanguage": info["queryLanguage"],
+            "results": output["results"],
+            "statistics": output["statistics"],
+            "status": run.status,
+        }))
     }
 
-    pub(crate) fn stop_query(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
-        let mut by_id = self.queries.by_id.lock().expect("queries lock");
-        let run = by_id
-            .get_mut(&req.query_id)
-            .filter(|r| r.account_id == ctx.account_id && r.region == ctx.region)
-            .ok_or_else(query_not_found)?;
-        if run.status != "Running" {
+    pub(crate) async fn stop_query(&self, ctx: &CallContext, req: QueryId) -> Result<Value, AwsError> {
+        let run = self.known_query(ctx, &req.query_id).await?;
+        if run.status != RUNNING {
             return Ok(json!({"success": false}));
         }
-        if let Some(task) = run.task.take() {
+        let stopped = self.store.finish_insights_query(&run.query_id, "Cancelled", ctx.now_millis, None).await.map_err(storage)?;
+        // Here it ends at once; on another node, its watcher sees the row within a second.
+        let here = self.queries.running.lock().expect("queries lock").remove(&run.query_id);
+        if let Some(task) = here {
             task.abort();
+            let _ = self.store.release_lease(&query_lease(&run.query_id)).await;
         }
-        run.status = "Cancelled";
-        run.finished_at = Some(ctx.now_millis);
-        Ok(json!({"success": true}))
+        Ok(json!({"success": stopped}))
     }
 
-    pub(crate) fn describe_queries(&self, ctx: &CallContext, req: DescribeQueries) -> Result<Value, AwsError> {
-        let by_id = self.queries.by_id.lock().expect("queries lock");
-        let items = by_id
-            .values()
-            .filter(|r| r.account_id == ctx.account_id && r.region == ctx.region)
+    pub(crate) async fn describe_queries(&self, ctx: &CallContext, req: DescribeQueries) -> Result<Value, AwsError> {
+        self.store.settle_insights_queries(ctx.now_millis, KEEP_MS).await.map_err(storage)?;
+        let records = self.store.insights_queries(&ctx.account_id, &ctx.region).await.map_err(storage)?;
+        let items = records
+            .into_iter()
             .filter(|r| req.status.as_deref().is_none_or(|s| s == r.status))
-            .filter(|r| req.log_group_name.as_deref().is_none_or(|g| r.info["logGroupName"] == g))
-            .filter(|r| req.query_language.as_deref().is_none_or(|l| r.info["queryLanguage"] == l))
-            .map(|r| {
-                let mut info = r.info.clone();
+            .filter_map(|r| {
+                let mut info: Value = serde_json::from_str(&r.info).ok()?;
+                if req.log_group_name.as_deref().is_some_and(|g| info["logGroupName"] != g)
+                    || req.query_language.as_deref().is_some_and(|l| info["queryLanguage"] != l)
+                {
+                    return None;
+                }
                 info["status"] = json!(r.status);
-                let created = info["createTime"].as_i64().unwrap_or_default();
                 // Newest first, as AWS lists them.
-                (format!("{:020}{}", i64::MAX - created, info["queryId"].as_str().unwrap_or_default()), info)
+                Some((format!("{:020}{}", i64::MAX - r.created_ms, r.query_id), info))
             })
             .collect::<std::collections::BTreeMap<_, _>>()
             .into_iter()
             .collect();
         page(items, req.next_token.as_deref(), req.max_results.unwrap_or(1000), "queries", "queries")
+    }
+
+    /// The caller's query `id`, after settling orphans so a dead node's query reads Failed.
+    async fn known_query(&self, ctx: &CallContext, id: &str) -> Result<InsightsQueryRecord, AwsError> {
+        self.store.settle_insights_queries(ctx.now_millis, KEEP_MS).await.map_err(storage)?;
+        self.store.insights_query(&ctx.account_id, &ctx.region, id).await.map_err(storage)?.ok_or_else(query_not_found)
     }
 
     pub(crate) async fn put_query_definition(&self, ctx: &CallContext, req: PutQueryDefinition) -> Result<Value, AwsError> {
@@ -290,41 +300,79 @@ impl LogsService {
     }
 }
 
-impl Queries {
-    fn insert(&self, id: &str, run: QueryRun) {
-        self.by_id.lock().expect("queries lock").insert(id.to_owned(), run);
-    }
+const RUNNING: &str = "Running";
 
-    fn set_task(&self, id: &str, task: tokio::task::AbortHandle) {
-        if let Some(run) = self.by_id.lock().expect("queries lock").get_mut(id).filter(|r| r.status == "Running") {
-            run.task = Some(task);
+/// One query on the node that runs it: what to read and where to report.
+struct QueryRun {
+    store: Arc<Store>,
+    queries: Arc<Queries>,
+    id: String,
+    query: CompiledQuery,
+    groups: Vec<LogGroup>,
+    start_ms: i64,
+    end_ms: i64,
+    limit: usize,
+}
+
+impl QueryRun {
+    /// Runs the query to its end, renewing its lease and watching for a stop or the
+    /// time limit, then records how it ended.
+    async fn run(self) {
+        let lease = query_lease(&self.id);
+        let inputs = self.groups.iter().map(|g| group_events(&self.store, g, self.start_ms, self.end_ms)).collect();
+        let work = insights::execute(&self.query, inputs, self.limit);
+        tokio::pin!(work);
+        let began = Instant::now();
+        let mut watch = tokio::time::interval(WATCH_EVERY);
+        watch.tick().await;
+        let ended = loop {
+            tokio::select! {
+                result = &mut work => break Some(result),
+                _ = watch.tick() => {
+                    if began.elapsed() > TIMEOUT {
+                        self.finish("Timeout", None).await;
+                        break None;
+                    }
+                    match self.store.insights_query_status(&self.id).await {
+                        Ok(Some(status)) if status == RUNNING => {}
+                        Ok(_) => break None,
+                        Err(e) => tracing::warn!(query = %self.id, error = %e, "reading a query's status failed"),
+                    }
+                    if let Err(e) = self.store.acquire_lease(&lease, store::lease::TTL).await {
+                        tracing::warn!(query = %self.id, error = %e, "renewing a query's lease failed");
+                    }
+                }
+            }
+        };
+        match ended {
+            Some(Ok(output)) => self.finish("Complete", Some(output_document(&output).to_string())).await,
+            Some(Err(e)) => {
+                tracing::warn!(query = %self.id, error = e.message(), "query failed");
+                self.finish("Failed", None).await;
+            }
+            None => {}
+        }
+        self.queries.running.lock().expect("queries lock").remove(&self.id);
+        if let Err(e) = self.store.release_lease(&lease).await {
+            tracing::warn!(query = %self.id, error = %e, "releasing a query's lease failed; it will expire");
         }
     }
 
-    fn finish(&self, id: &str, result: Result<insights::QueryOutput, insights::QueryError>) {
-        let mut by_id = self.by_id.lock().expect("queries lock");
-        let Some(run) = by_id.get_mut(id).filter(|r| r.status == "Running") else { return };
-        run.task = None;
-        run.finished_at = Some(now_millis());
-        match result {
-            Ok(output) => {
-                run.status = "Complete";
-                run.output = Some(output);
-            }
-            Err(e) => {
-                tracing::warn!(query = id, error = e.message(), "query failed");
-                run.status = "Failed";
-            }
+    async fn finish(&self, status: &str, output: Option<String>) {
+        if let Err(e) = self.store.finish_insights_query(&self.id, status, now_millis(), output.as_deref()).await {
+            tracing::warn!(query = %self.id, error = %e, "recording a query's end failed");
         }
     }
+}
 
-    fn running(&self, account: &str) -> usize {
-        self.by_id.lock().expect("queries lock").values().filter(|r| r.account_id == account && r.status == "Running").count()
-    }
-
-    fn expire(&self, now: i64) {
-        self.by_id.lock().expect("queries lock").retain(|_, r| r.finished_at.is_none_or(|t| now - t < KEEP_MS));
-    }
+/// GetQueryResults' results and statistics for a finished query.
+fn output_document(out: &insights::QueryOutput) -> Value {
+    let results: Vec<Vec<Value>> =
+        out.results.iter().map(|row| row.iter().map(|(f, v)| json!({"field": f, "value": v})).collect()).collect();
+    json!({
+        "results": results,
+        "statistics": {"recordsMatched": out.records_matched, "recordsScanned": out.records_scanned, "bytesScanned": out.bytes_scanned},
+    })
 }
 
 fn now_millis() -> i64 {

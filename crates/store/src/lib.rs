@@ -11,6 +11,7 @@
 //!   overlapping blocks, with a cache of decoded blocks.
 //! - [`maintenance`]: compaction into Parquet, retention, and removal of dead objects.
 //! - [`iam`]: IAM entities as documents, changed in atomic change sets.
+//! - [`insights_queries`]: Logs Insights queries, so every node answers for them.
 //! - [`trail_keys`]: the RSA keys that sign CloudTrail digests (private halves sealed).
 //! - [`crypto`]: AES-256-GCM with per-group data keys wrapped by a master key.
 
@@ -21,6 +22,7 @@ pub mod codec;
 pub mod crypto;
 pub mod iam;
 pub mod ingest;
+pub mod insights_queries;
 pub mod lease;
 pub mod log_filters;
 pub mod maintenance;
@@ -41,6 +43,7 @@ use object_store::ObjectStore;
 pub use catalog::{Backend, GroupQuery, LogGroup, LogStream, NewLogGroup, StreamOrder};
 pub use codec::{NewEvent, Rows};
 pub use iam::{IamRecord, IamWrite};
+pub use insights_queries::InsightsQueryRecord;
 pub use log_filters::{EventBlock, FilterKind, LogFilterRecord, QueryDefinitionRecord};
 pub use objects::{ObjectsConfig, S3Objects};
 pub use scan::{Direction, Position, ScanRequest, ScanResult, ScannedEvent, StreamFilter};
@@ -132,6 +135,9 @@ pub(crate) type Db = sqlx::AnyPool;
 /// A catalog transaction.
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// A deployment-wide lock held until dropped (see [`Store::deployment_lock`]).
+pub struct DeploymentLock(#[allow(dead_code)] Option<Tx>);
+
 impl Store {
     /// Opens (or creates) the store in its data directory and starts the committer.
     pub async fn open(config: StoreConfig) -> Result<Arc<Store>, StoreError> {
@@ -194,6 +200,19 @@ impl Store {
                 Ok(tx)
             }
         }
+    }
+
+    /// Holds the deployment-wide lock `key` until the returned guard is dropped, so a
+    /// read-check-write sequence runs on one node at a time. In PostgreSQL it is a
+    /// transaction holding `pg_advisory_xact_lock(key)`, rolled back (and the lock freed)
+    /// on drop; an embedded catalog has one node, whose own mutex suffices.
+    pub async fn deployment_lock(&self, key: i64) -> Result<DeploymentLock, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(DeploymentLock(None));
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut *tx).await?;
+        Ok(DeploymentLock(Some(tx)))
     }
 
     /// Which database holds the catalog.

@@ -39,6 +39,7 @@ const TABLES: &[&str] = &[
     "metric_filters",
     "subscription_filters",
     "query_definitions",
+    "insights_queries",
     "deployment",
 ];
 

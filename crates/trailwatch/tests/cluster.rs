@@ -294,3 +294,95 @@ async fn migrate_moves_an_embedded_deployment_into_a_cluster_and_back() {
     assert_eq!(common::filter_group(&back.logs(), GROUP).await, before, "the embedded copy differs");
     back.iam().get_user().user_name("auditor").send().await.expect("the IAM user came back");
 }
+
+/// GetQueryResults through `logs` until the query ends; its status and rows.
+async fn query_outcome(logs: &aws_sdk_cloudwatchlogs::Client, id: &str) -> (String, Vec<BTreeMap<String, String>>) {
+    common::poll("the query to end", 60, || async {
+        let out = logs.get_query_results().query_id(id).send().await.unwrap();
+        let status = out.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+        let rows = out
+            .results()
+            .iter()
+            .map(|row| row.iter().map(|f| (f.field().unwrap_or_default().to_owned(), f.value().unwrap_or_default().to_owned())).collect())
+            .collect();
+        (status != "Running" && status != "Scheduled").then_some((status, rows))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn insights_queries_are_answered_by_every_node() {
+    let (nodes, url) = start_cluster("insights", 2);
+    let logs: Vec<_> = nodes.iter().map(|n| n.logs()).collect();
+    common::create_group(&logs[0], GROUP, &["db-1"]).await;
+    let ids: Vec<String> = (0..25).map(|i| format!("q{i}")).collect();
+    put_batch(&logs[1], "db-1", &ids).await.unwrap();
+
+    // Started on one node, answered and listed by the other.
+    let now = common::now_millis() / 1000;
+    let started = logs[0]
+        .start_query()
+        .log_group_name(GROUP)
+        .start_time(now - 600)
+        .end_time(now + 60)
+        .query_string("filter @message like /SELECT/ | stats count(*) as n")
+        .send()
+        .await
+        .unwrap();
+    let id = started.query_id().unwrap().to_owned();
+    let (status, rows) = query_outcome(&logs[1], &id).await;
+    assert_eq!(status, "Complete");
+    assert_eq!(rows, vec![BTreeMap::from([("n".to_owned(), "25".to_owned())])]);
+    let listed = logs[1].describe_queries().send().await.unwrap();
+    let info = listed.queries().iter().find(|q| q.query_id() == Some(id.as_str())).expect("the other node lists the query");
+    assert_eq!(info.status().map(|s| s.as_str()), Some("Complete"));
+    assert_eq!(info.log_group_name(), Some(GROUP));
+    // A finished query cannot be stopped, from either node.
+    for l in &logs {
+        assert!(!l.stop_query().query_id(&id).send().await.unwrap().success());
+    }
+
+    // What a killed node leaves behind: a Running query whose lease has expired. Any
+    // node reports it Failed instead of Running for ever.
+    let orphan = "0f0f0f0f-dead-4ead-8ead-0f0f0f0f0f0f";
+    let created = common::now_millis() - 120_000;
+    let info = format!(
+        r#"{{"queryId":"{orphan}","queryString":"fields @message","queryLanguage":"CWLI","createTime":{created},"logGroupName":"{GROUP}"}}"#
+    );
+    Postgres::shared().psql(
+        &url,
+        &format!(
+            "INSERT INTO insights_queries (query_id, account_id, region, info, status, created_ms) \
+             VALUES ('{orphan}', '{}', '{}', '{info}', 'Running', {created}); \
+             INSERT INTO leases (job, holder, expires_ms) VALUES ('insights/{orphan}', 'gone-1-00', {})",
+            common::ACCOUNT,
+            common::REGION,
+            created + 30_000
+        ),
+    );
+    let (status, rows) = query_outcome(&logs[1], orphan).await;
+    assert_eq!((status.as_str(), rows.len()), ("Failed", 0));
+    assert!(!logs[0].stop_query().query_id(orphan).send().await.unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn iam_writes_on_different_nodes_see_each_other() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let (nodes, _) = start_cluster("iam", 2);
+    let iam: Vec<_> = nodes.iter().map(|n| n.iam()).collect();
+    // The same user created through both nodes at once: exactly one wins.
+    for i in 0..8 {
+        let name = format!("racer-{i}");
+        let (a, b) = tokio::join!(iam[0].create_user().user_name(&name).send(), iam[1].create_user().user_name(&name).send());
+        let codes: Vec<Option<String>> =
+            [a.map(|_| ()), b.map(|_| ())].into_iter().map(|r| r.err().and_then(|e| e.code().map(str::to_owned))).collect();
+        assert_eq!(codes.iter().filter(|c| c.is_none()).count(), 1, "{name}: {codes:?}");
+        assert!(codes.contains(&Some("EntityAlreadyExists".to_owned())), "{name}: {codes:?}");
+    }
+    // A user created through one node is at once there for a write through the other.
+    iam[0].create_user().user_name("auditor").send().await.unwrap();
+    let key = iam[1].create_access_key().user_name("auditor").send().await.unwrap();
+    assert_eq!(key.access_key().unwrap().user_name(), "auditor");
+    let users = iam[0].list_users().send().await.unwrap();
+    assert_eq!(users.users().len(), 9);
+}

@@ -28,7 +28,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
         let key = snapshot.entities.keys.get(id).ok_or_else(|| not_found(id))?;
         return Ok(json!({"UserName": key.user, "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}));
     }
-    let _writing = ids.lock_writes().await;
+    let _writing = ids.lock_writes().await?;
     let snapshot = ids.snapshot();
     let user = existing(&snapshot, &r.user_name()?)?.name.clone();
     match op {

@@ -112,7 +112,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
     if is_read(op) {
         return read(ids, op, r);
     }
-    let _writing = ids.lock_writes().await;
+    let _writing = ids.lock_writes().await?;
     let snapshot = ids.snapshot();
     let change = match op {
         "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => put_inline(&snapshot, op, r)?,

@@ -47,7 +47,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
         }
         _ => {}
     }
-    let _writing = ids.lock_writes().await;
+    let _writing = ids.lock_writes().await?;
     let snapshot = ids.snapshot();
     match op {
         "CreateRole" => {

@@ -15,7 +15,7 @@ pub(super) async fn call(ids: &Identities, op: &str, r: &Request<'_>) -> Result<
     if op == "GetUser" || op == "ListUsers" || op == "ListUserTags" {
         return read(ids, op, r);
     }
-    let _writing = ids.lock_writes().await;
+    let _writing = ids.lock_writes().await?;
     let snapshot = ids.snapshot();
     let account = ids.account_id();
     match op {
