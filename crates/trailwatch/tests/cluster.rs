@@ -118,8 +118,8 @@ async fn three_nodes_keep_every_acknowledged_event_when_one_is_killed() {
     assert!(acked.len() > 500, "too little load to prove anything: {} events", acked.len());
 
     // Every acknowledged event, exactly once, from each survivor, by both read paths.
-    for survivor in 0..2 {
-        let all = common::filter_group(&clients[survivor], GROUP).await;
+    for (survivor, client) in clients.iter().enumerate().take(2) {
+        let all = common::filter_group(client, GROUP).await;
         let seen = ids_in(all.into_iter().map(|(_, _, m)| m));
         let doubled: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).take(5).collect();
         assert!(doubled.is_empty(), "node {survivor} returns events twice: {doubled:?}");
@@ -127,7 +127,7 @@ async fn three_nodes_keep_every_acknowledged_event_when_one_is_killed() {
         assert!(missing.is_empty(), "node {survivor} lost acknowledged events, e.g. {missing:?}");
         let mut streamed = BTreeMap::new();
         for s in 0..3 {
-            let events = common::read_stream(&clients[survivor], GROUP, &format!("node-{s}")).await;
+            let events = common::read_stream(client, GROUP, &format!("node-{s}")).await;
             streamed.extend(ids_in(events.into_iter().map(|(_, m)| m)));
         }
         assert!(acked.iter().all(|id| streamed.contains_key(id)), "GetLogEvents on node {survivor} misses acknowledged events");

@@ -74,9 +74,9 @@ async fn main() -> Result<()> {
     }
     println!();
     println!(
-        "| deployment | 1 MB batches: MB/s | p50 / p99 | 10-event batches: requests/s | p50 / p99 | CPU s per GB: nodes / PostgreSQL / Garage |"
+        "| deployment | 1 MB batches: MB/s | p50 / p99 | 10-event batches: requests/s | p50 / p99 | CPU s per GB: nodes / PostgreSQL / Garage / clients | cores busy |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (i, d) in deployments.iter_mut().enumerate() {
         let flags = if i == 0 {
             Vec::new()
@@ -154,7 +154,7 @@ async fn measure(
     let small_load: LoadResult = run(small.clone()).await?;
     let gb = full.bytes as f64 / 1e9;
     Ok(format!(
-        "| {} | {:.1} | {:.0} / {:.0} ms | {:.0} | {:.1} / {:.1} ms | {:.0} / {:.0} / {:.0} |",
+        "| {} | {:.1} | {:.0} / {:.0} ms | {:.0} | {:.1} / {:.1} ms | {:.1} / {:.1} / {:.1} / {:.1} | {:.2} of {} |",
         d.label,
         full.mb_per_s(),
         stats::ms(full.latency.p50),
@@ -165,15 +165,19 @@ async fn measure(
         used.nodes / gb,
         used.postgres / gb,
         used.garage / gb,
+        used.clients / gb,
+        used.total() / full.elapsed.as_secs_f64(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
     ))
 }
 
 /// CPU seconds used so far by the deployment's nodes, PostgreSQL (the postmaster and
-/// its backends) and Garage.
+/// its backends), Garage and this process (the clients).
 struct Cpu {
     nodes: f64,
     postgres: f64,
     garage: f64,
+    clients: f64,
 }
 
 impl Cpu {
@@ -181,11 +185,22 @@ impl Cpu {
         let nodes = d.nodes.iter().filter_map(|n| machine::cpu_seconds(Some(n.pid()))).sum();
         let backends = children_of(pg.pid());
         let postgres = std::iter::once(pg.pid()).chain(backends).filter_map(|p| machine::cpu_seconds(Some(p))).sum();
-        Cpu { nodes, postgres, garage: machine::cpu_seconds(Some(garage.pid())).unwrap_or(0.0) }
+        let garage = machine::cpu_seconds(Some(garage.pid())).unwrap_or(0.0);
+        Cpu { nodes, postgres, garage, clients: machine::cpu_seconds(None).unwrap_or(0.0) }
     }
 
     fn minus(&self, before: &Cpu) -> Cpu {
-        Cpu { nodes: self.nodes - before.nodes, postgres: self.postgres - before.postgres, garage: self.garage - before.garage }
+        Cpu {
+            nodes: self.nodes - before.nodes,
+            postgres: self.postgres - before.postgres,
+            garage: self.garage - before.garage,
+            clients: self.clients - before.clients,
+        }
+    }
+
+    /// Every process's CPU seconds together.
+    fn total(&self) -> f64 {
+        self.nodes + self.postgres + self.garage + self.clients
     }
 }
 
