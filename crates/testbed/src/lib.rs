@@ -198,6 +198,32 @@ impl Postgres {
 }
 
 impl Garage {
+    /// `trailwatch serve` flags for a cluster node keeping its catalog at `catalog_url`
+    /// and its segments under `prefix` in this bucket, sealed with `master_key`. Nodes
+    /// given the same three form one deployment.
+    pub fn serve_flags(&self, catalog_url: &str, prefix: &str, master_key: &str) -> Vec<String> {
+        let objects = format!("s3://{}/{prefix}", self.bucket);
+        [
+            "--catalog",
+            catalog_url,
+            "--objects",
+            &objects,
+            "--objects-endpoint",
+            &self.endpoint,
+            "--objects-region",
+            &self.region,
+            "--objects-access-key-id",
+            &self.access_key,
+            "--objects-secret-access-key",
+            &self.secret_key,
+            "--master-key",
+            master_key,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
     /// The Garage of this test binary, started and set up on first use.
     pub fn shared() -> &'static Garage {
         GARAGE.get_or_init(Garage::start)

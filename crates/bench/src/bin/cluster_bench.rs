@@ -81,7 +81,7 @@ async fn main() -> Result<()> {
         let flags = if i == 0 {
             Vec::new()
         } else {
-            cluster_flags(&pg.create_database(&format!("bench{i}")), &format!("bench-{}-{i}", std::process::id()), garage)
+            garage.serve_flags(&pg.create_database(&format!("bench{i}")), &format!("bench-{}-{i}", std::process::id()), MASTER_KEY)
         };
         let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
         let count = i.max(1);
@@ -96,30 +96,6 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The `serve` flags of a cluster node.
-fn cluster_flags(catalog: &str, prefix: &str, garage: &Garage) -> Vec<String> {
-    let objects = format!("s3://{}/{prefix}", garage.bucket);
-    [
-        "--catalog",
-        catalog,
-        "--objects",
-        &objects,
-        "--objects-endpoint",
-        &garage.endpoint,
-        "--objects-region",
-        &garage.region,
-        "--objects-access-key-id",
-        &garage.access_key,
-        "--objects-secret-access-key",
-        &garage.secret_key,
-        "--master-key",
-        MASTER_KEY,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
 }
 
 /// Both loads against one deployment, as a table row.

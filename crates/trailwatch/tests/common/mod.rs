@@ -85,26 +85,7 @@ pub fn cluster_mode() -> bool {
 /// [`cluster::Postgres::create_database`]), a prefix in the shared Garage bucket, and
 /// the shared master key. Nodes given the same two share one deployment.
 pub fn cluster_flags(catalog_url: &str, objects_prefix: &str) -> Vec<String> {
-    let garage = cluster::Garage::shared();
-    [
-        "--catalog",
-        catalog_url,
-        "--objects",
-        &format!("s3://{}/{objects_prefix}", garage.bucket),
-        "--objects-endpoint",
-        &garage.endpoint,
-        "--objects-region",
-        &garage.region,
-        "--objects-access-key-id",
-        &garage.access_key,
-        "--objects-secret-access-key",
-        &garage.secret_key,
-        "--master-key",
-        CLUSTER_MASTER_KEY,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    cluster::Garage::shared().serve_flags(catalog_url, objects_prefix, CLUSTER_MASTER_KEY)
 }
 
 /// A fresh cluster deployment's flags: a new database and a new objects prefix.
