@@ -27,6 +27,12 @@ const READ_CHUNK: usize = 1 << 20;
 const COMPRESSED: &[&str] = &["gz", "bz2", "xz", "zst", "zip", "lz4"];
 /// Listings tried on start before a checkpointed file is reported missing.
 const ADOPT_PASSES: usize = 5;
+/// A finished file is let go (its checkpoint dropped) only after it has been missing
+/// from this many scans in a row, over at least [`FORGET_AFTER`]: a listing taken
+/// while rotation renames files can miss one that is still there, and a file forgotten
+/// by mistake would be read again from its start.
+const FORGET_AFTER_SCANS: u32 = 3;
+const FORGET_AFTER: Duration = Duration::from_secs(1);
 
 /// What the follower needs from the agent around it.
 pub struct Shared {
@@ -114,6 +120,8 @@ struct Tracked {
     quiet_since: Option<Instant>,
     /// Where the file ended when it was finished.
     end: Position,
+    /// A finished file missing from the listings: since when, and in how many scans.
+    unseen: Option<(Instant, u32)>,
 }
 
 impl Tracked {
@@ -408,6 +416,7 @@ impl Follower {
                 rotated: false,
                 quiet_since: None,
                 end: from,
+                unseen: None,
             },
         );
     }
@@ -496,14 +505,21 @@ impl Follower {
         }
     }
 
-    /// Lets go of finished files once they are fully acknowledged and no longer matched.
+    /// Lets go of finished files once they are fully acknowledged and have been gone
+    /// from the listings for a while (see [`FORGET_AFTER_SCANS`]).
     fn forget_finished(&mut self, matches: &[Found]) {
         let checkpoints = &self.cx.checkpoints;
-        self.files.retain(|t| {
+        self.files.retain_mut(|t| {
             if t.file.is_some() || matches.iter().any(|m| (m.dev, m.ino) == (t.dev, t.ino)) {
+                t.unseen = None;
                 return true;
             }
             if checkpoints.acked(t.key).is_some_and(|a| a < t.end) {
+                return true;
+            }
+            let (since, scans) = t.unseen.get_or_insert((Instant::now(), 0));
+            *scans += 1;
+            if *scans < FORGET_AFTER_SCANS || since.elapsed() < FORGET_AFTER {
                 return true;
             }
             checkpoints.remove(t.key);

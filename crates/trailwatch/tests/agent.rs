@@ -516,3 +516,32 @@ fn sigterm_ends_the_agent_even_while_the_endpoint_is_down() {
     let saved = std::fs::read_to_string(dir.join("state/checkpoints.json")).unwrap();
     assert!(saved.contains("\"offset\": 0"), "nothing is acknowledged: {saved}");
 }
+
+/// A rotated file missing from a few listings (a directory read racing a rename can miss
+/// a file that is there) is the same file when it is listed again: nothing is read twice.
+#[test]
+fn a_rotated_file_missing_from_a_listing_is_not_read_again() {
+    let server = Server::start();
+    let dir = fresh_dir("agent-unlisted");
+    let log = dir.join("server_audit.log");
+    let sources = source(&dir.join("server_audit.log*"), "/app/unlisted", "db-1", Kind::Lines);
+    let mut agent = Agent::new(&server, &dir, "", &sources);
+    append(&log, Kind::Lines.records("db", 0..50));
+    agent.start();
+    wait_for(&server, "/app/unlisted", "db-1", 50, &agent);
+    let mut rotations = 0;
+    rotate(&log, &mut rotations);
+    append(&log, Kind::Lines.records("db", 50..100));
+    wait_for(&server, "/app/unlisted", "db-1", 100, &agent);
+    // Long enough for the rotated file to be finished and closed (rotate_wait_ms = 300).
+    std::thread::sleep(Duration::from_millis(1500));
+    // Out of the glob for a few scans (one every 100 ms), then back.
+    let rotated = dir.join("server_audit.log.1");
+    std::fs::rename(&rotated, dir.join("hidden")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    std::fs::rename(dir.join("hidden"), &rotated).unwrap();
+    append(&log, Kind::Lines.records("db", 100..150));
+    wait_for(&server, "/app/unlisted", "db-1", 150, &agent);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_exactly(&stream_messages(&server, "/app/unlisted", "db-1"), &Kind::Lines.records("db", 0..150));
+}
