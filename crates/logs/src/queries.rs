@@ -246,9 +246,19 @@ impl LogsService {
         page(items, req.next_token.as_deref(), req.max_results.unwrap_or(1000), "queries", "queries")
     }
 
-    /// The caller's query `id`, after settling orphans so a dead node's query reads Failed.
+    /// The caller's query `id`. Only a query still Running can have lost its node, so
+    /// only then are orphans settled (a write) and the row read again: polling a
+    /// finished query's results stays a read.
     async fn known_query(&self, ctx: &CallContext, id: &str) -> Result<InsightsQueryRecord, AwsError> {
+        let run = self.query_record(ctx, id).await?;
+        if run.status != RUNNING {
+            return Ok(run);
+        }
         self.store.settle_insights_queries(ctx.now_millis, KEEP_MS).await.map_err(storage)?;
+        self.query_record(ctx, id).await
+    }
+
+    async fn query_record(&self, ctx: &CallContext, id: &str) -> Result<InsightsQueryRecord, AwsError> {
         self.store.insights_query(&ctx.account_id, &ctx.region, id).await.map_err(storage)?.ok_or_else(query_not_found)
     }
 
