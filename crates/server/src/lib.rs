@@ -1,5 +1,5 @@
 //! The HTTP server: routing, the one request pipeline every AWS call flows through,
-//! the `/_trailwatch/` endpoints, and the lifecycle of background work.
+//! the `/_trailwatch/` endpoints (health, metrics, the web console), and the lifecycle of background work.
 
 pub mod observe;
 pub mod pipeline;
@@ -71,6 +71,7 @@ pub fn router(pipeline: Arc<Pipeline>, metrics: observe::Metrics) -> Router {
     Router::new()
         .route("/_trailwatch/health", get(|| async { "ok" }))
         .route("/_trailwatch/metrics", get(move || std::future::ready(metrics.render())))
+        .merge(console::router())
         .fallback(pipeline::handle)
         .with_state(pipeline)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,4 +1,5 @@
-//! Scratch servers for the cluster tests and benchmarks: one PostgreSQL server (the
+//! Scratch servers for the cluster tests and benchmarks, and (`browser`) a headless
+//! Chromium for the console's. The servers: one PostgreSQL server (the
 //! catalog) and one single-node Garage (the S3-compatible segment store) per process,
 //! started on first use and killed with the process (parent-death signal).
 //!
@@ -30,6 +31,8 @@
 //!
 //! Garage serves path-style addressing only here (no `root_domain`): SDK clients need
 //! `force_path_style(true)` and region `garage`.
+
+pub mod browser;
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

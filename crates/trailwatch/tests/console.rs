@@ -1,0 +1,264 @@
+//! The web console end to end: the real binary serving it, Debian's headless Chromium
+//! using it (through chromedriver), and the AWS SDK for Rust or the `aws` CLI as the
+//! other clients that set things up and check what the console did. Screenshots of
+//! every checked page are kept in `test-artifacts/console/`.
+
+mod common;
+
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use std::path::PathBuf;
+
+use serde_json::Value;
+use testbed::browser::Browser;
+
+/// Where the screenshots are kept: `test-artifacts/console/` at the repository's root.
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/console")
+}
+
+fn console(server: &common::Server) -> String {
+    server.endpoint.clone()
+}
+
+fn cloudtrail(server: &common::Server) -> aws_sdk_cloudtrail::Client {
+    aws_sdk_cloudtrail::Client::new(&server.sdk_config())
+}
+
+/// The CloudTrail records of one event name, newest first.
+async fn recorded(server: &common::Server, event_name: &str) -> Vec<Value> {
+    let attribute = LookupAttribute::builder().attribute_key(LookupAttributeKey::EventName).attribute_value(event_name).build().unwrap();
+    let page = cloudtrail(server).lookup_events().lookup_attributes(attribute).send().await.unwrap();
+    page.events().iter().map(|e| serde_json::from_str(e.cloud_trail_event().unwrap()).unwrap()).collect()
+}
+
+/// An IAM user with an inline policy and an access key; returns (key id, secret).
+async fn user_with_policy(server: &common::Server, name: &str, policy: &str) -> (String, String) {
+    let iam = server.iam();
+    iam.create_user().user_name(name).send().await.unwrap();
+    iam.put_user_policy().user_name(name).policy_name("console").policy_document(policy).send().await.unwrap();
+    let key = iam.create_access_key().user_name(name).send().await.unwrap().access_key.unwrap();
+    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_and_creating_a_log_group() {
+    let server = common::Server::start();
+    let mut browser = Browser::start("create-group", shots()).await;
+
+    // A wrong secret is refused with STS's own answer, and nobody is signed in.
+    browser.goto(&format!("{}/_trailwatch/console/", console(&server))).await;
+    browser.fill("accessKeyId", common::ACCESS_KEY).await;
+    browser.fill("secretAccessKey", "not-the-secret").await;
+    browser.click_button("Sign in").await;
+    let refused = browser.wait_text(".error", "SignatureDoesNotMatch").await;
+    assert!(refused.contains("The request signature we calculated does not match the signature you provided"), "{refused}");
+    browser.screenshot("wrong-secret").await;
+
+    let who = browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+    assert_eq!(who, format!("arn:aws:iam::{}:root", common::ACCOUNT));
+    browser.wait_text("h1", "Log groups").await;
+    browser.screenshot("signed-in").await;
+
+    // Create a group with a retention and a tag through the dialog.
+    browser.click_button("Create log group").await;
+    browser.fill("logGroupName", "/console/created").await;
+    browser.select("retentionInDays", "7").await;
+    browser.fill("tags", "team=audit").await;
+    browser.screenshot("create-dialog").await;
+    browser.click_button("Create").await;
+    browser.wait_text("h1", "/console/created").await;
+    browser.wait_text(".kv", "7 days").await;
+    browser.wait_text(".kv", "team=audit").await;
+    browser.screenshot("created").await;
+
+    // The group is real: another client sees it with its retention and tag.
+    let logs = server.logs();
+    let groups = logs.describe_log_groups().log_group_name_prefix("/console/created").send().await.unwrap();
+    let group = &groups.log_groups()[0];
+    assert_eq!(group.log_group_name(), Some("/console/created"));
+    assert_eq!(group.retention_in_days(), Some(7));
+    let arn = group.arn().unwrap().trim_end_matches(":*");
+    let tags = logs.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+    assert_eq!(tags.tags().unwrap().get("team").map(String::as_str), Some("audit"));
+
+    // The list shows it, and the click was recorded like any other call, from the browser.
+    browser.click_link("Log groups").await;
+    browser.wait_text("[data-testid=log-groups]", "/console/created").await;
+    let records = recorded(&server, "CreateLogGroup").await;
+    let record = records.iter().find(|r| r["requestParameters"]["logGroupName"] == "/console/created").expect("CreateLogGroup recorded");
+    assert_eq!(record["userIdentity"]["type"], "Root");
+    assert!(record["userAgent"].as_str().unwrap().contains("Chrome"), "{}", record["userAgent"]);
+    assert_eq!(record["sourceIPAddress"], "127.0.0.1");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_tail_shows_events_as_a_client_writes_them() {
+    let server = common::Server::start();
+    let logs = server.logs();
+    common::create_group(&logs, "/app/orders", &["web-1", "web-2"]).await;
+    let now = common::now_millis();
+    let earlier: Vec<(i64, String)> = (0..150).map(|i| (now - 60_000 + i, format!("earlier event {i:03}"))).collect();
+    common::put_events(&logs, "/app/orders", "web-1", &earlier).await;
+    common::put_events(&logs, "/app/orders", "web-1", &[(now, r#"{"user":"alice","action":"DROP TABLE orders"}"#.to_owned())]).await;
+
+    let mut browser = Browser::start("live-tail", shots()).await;
+    browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+    browser.click_link("/app/orders").await;
+    // Streams are ordered by their last event.
+    let streams = browser.wait_text("[data-testid=log-streams]", "web-1").await;
+    assert!(streams.find("web-1").unwrap() < streams.find("web-2").unwrap(), "{streams}");
+    browser.click_link("web-1").await;
+
+    // The newest events first, with older ones a scroll away.
+    browser.wait_text("[data-testid=events]", "DROP TABLE orders").await;
+    let shown = browser.texts("[data-testid=event]").await;
+    assert_eq!(shown.len(), 100, "one page of the newest events");
+    assert!(!shown.iter().any(|e| e.contains("earlier event 000")));
+    browser.client().execute("document.querySelector('[data-testid=events]').scrollTop = 0", vec![]).await.unwrap();
+    browser.wait_text("[data-testid=events]", "earlier event 000").await;
+    browser.wait_text("[data-testid=events]", "Start of the stream").await;
+    assert_eq!(browser.texts("[data-testid=event]").await.len(), 151);
+
+    // A JSON event opens as JSON.
+    let xpath = "//div[@data-testid='event'][contains(., 'DROP TABLE orders')]";
+    let row = browser.client().find(testbed::browser::Locator::XPath(xpath)).await.unwrap();
+    row.click().await.unwrap();
+    browser.wait_text(".json .j-key", "\"action\"").await;
+    browser.screenshot("json-event").await;
+
+    // A filter pattern narrows the stream.
+    browser.fill("filterPattern", "\"earlier event 14\"").await;
+    browser.click_button("Filter").await;
+    browser.wait_text("[data-testid=events-count]", "10 events shown").await;
+    browser.click_button("Clear").await;
+    browser.wait_text("[data-testid=events]", "DROP TABLE orders").await;
+
+    // Live tail: events another client writes appear without a reload.
+    browser.click_button("Start live tail").await;
+    browser.wait_text("[data-testid=live-tail]", "Stop live tail").await;
+    for i in 0..3 {
+        common::put_events(&logs, "/app/orders", "web-1", &[(common::now_millis(), format!("tailed event {i}"))]).await;
+        browser.wait_text("[data-testid=events]", &format!("tailed event {i}")).await;
+    }
+    browser.screenshot("stream-tail").await;
+
+    // And across the whole group: a tail started now shows only what comes next.
+    browser.click_link("/app/orders").await;
+    browser.click_button("Live tail").await;
+    browser.wait_text("[data-testid=events]", "waiting for new events").await;
+    common::put_events(&logs, "/app/orders", "web-2", &[(common::now_millis(), "from the second server".to_owned())]).await;
+    let row = browser.wait_text("[data-testid=events]", "from the second server").await;
+    assert!(row.contains("web-2"), "{row}");
+    assert!(!row.contains("earlier event"), "{row}");
+    browser.screenshot("group-tail").await;
+    browser.close().await;
+}
+
+const AUDITOR_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["logs:*", "cloudtrail:LookupEvents", "cloudtrail:Describe*", "cloudtrail:Get*"], "Resource": "*"},
+    {"Effect": "Deny", "Action": "logs:DeleteLogGroup", "Resource": "*"}
+  ]
+}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_delete_shows_awss_message_and_is_in_event_history() {
+    let server = common::Server::start();
+    let logs = server.logs();
+    common::create_group(&logs, "/keep/me", &["s"]).await;
+    let (key, secret) = user_with_policy(&server, "auditor", AUDITOR_POLICY).await;
+    // The message AWS gives for this denial, as any client receives it.
+    let sdk = aws_sdk_cloudwatchlogs::Client::new(&server.sdk_config_with(&key, &secret, None));
+    let denied = sdk.delete_log_group().log_group_name("/keep/me").send().await.unwrap_err().into_service_error();
+    let message = denied.meta().message().unwrap().to_owned();
+    assert!(message.contains("with an explicit deny in an identity-based policy"), "{message}");
+
+    let mut browser = Browser::start("denied-delete", shots()).await;
+    let who = browser.sign_in(&console(&server), &key, &secret).await;
+    assert_eq!(who, format!("arn:aws:iam::{}:user/auditor", common::ACCOUNT));
+    browser.click_link("/keep/me").await;
+    browser.click_button("Delete log group").await;
+    browser.click_button("Delete").await;
+    let shown = browser.wait_text("[role=dialog] .error", "AccessDeniedException").await;
+    assert!(shown.contains(&message), "the console shows {shown:?}, AWS says {message:?}");
+    browser.screenshot("delete-denied").await;
+
+    // Nothing changed.
+    let groups = logs.describe_log_groups().log_group_name_prefix("/keep/me").send().await.unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+
+    // The attempt is in event history, found by its name, with the error.
+    browser.goto(&format!("{}/_trailwatch/console/#/cloudtrail/events", console(&server))).await;
+    browser.select("attributeKey", "EventName").await;
+    browser.fill("attributeValue", "DeleteLogGroup").await;
+    browser.click_button("Search").await;
+    let rows = browser.wait_text("[data-testid=event-history]", "AccessDeniedException").await;
+    assert!(rows.contains("DeleteLogGroup") && rows.contains("auditor"), "{rows}");
+    // Two attempts: the SDK's and the console's; open the console's full record.
+    let row = browser.client().find(testbed::browser::Locator::XPath("//table[@data-testid='event-history']/tbody/tr[1]")).await.unwrap();
+    row.click().await.unwrap();
+    let record = browser.wait_text("[data-testid=event-history] .json", "\"errorCode\"").await;
+    assert!(record.contains("Chrome") && record.contains("/keep/me"), "{record}");
+    browser.screenshot("denied-in-history").await;
+
+    let records = recorded(&server, "DeleteLogGroup").await;
+    assert_eq!(records.len(), 2, "{records:?}");
+    for r in &records {
+        assert_eq!(r["errorCode"], "AccessDeniedException", "{r}");
+        assert_eq!(r["errorMessage"], message.as_str());
+        assert_eq!(r["userIdentity"]["userName"], "auditor");
+    }
+    assert!(records[0]["userAgent"].as_str().unwrap().contains("Chrome"), "newest first: the console's");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn editing_an_audit_parameter() {
+    let server = common::Server::start();
+    let aws = common::aws::Aws::new(&server);
+    aws.ok(&[
+        "rds",
+        "create-db-cluster-parameter-group",
+        "--db-cluster-parameter-group-name",
+        "audit-params",
+        "--db-parameter-group-family",
+        "aurora-mysql8.0",
+        "--description",
+        "audit settings",
+    ]);
+
+    let mut browser = Browser::start("audit-parameter", shots()).await;
+    browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+    browser.goto(&format!("{}/_trailwatch/console/#/rds/parameter-groups/audit-params", console(&server))).await;
+    browser.wait_for("[name=server_audit_logging]").await;
+    browser.screenshot("before").await;
+    browser.select("server_audit_logging", "1").await;
+    browser.fill("server_audit_incl_users", "admin").await;
+    browser.click_button("Save changes").await;
+    browser.wait_text(".notice", "Saved server_audit_incl_users, server_audit_logging").await;
+    browser.screenshot("saved").await;
+
+    // Another client reads the new values back.
+    let params =
+        aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit-params", "--source", "user"]);
+    let value = |name: &str| {
+        params["Parameters"].as_array().unwrap().iter().find(|p| p["ParameterName"] == name).map(|p| p["ParameterValue"].clone())
+    };
+    assert_eq!(value("server_audit_logging"), Some(Value::from("1")), "{params}");
+    assert_eq!(value("server_audit_incl_users"), Some(Value::from("admin")), "{params}");
+
+    // A fresh load shows what the server kept.
+    browser.client().refresh().await.unwrap();
+    let logging = browser.wait_for("select[name=server_audit_logging]").await;
+    assert_eq!(logging.prop("value").await.unwrap().as_deref(), Some("1"));
+    let users = browser.wait_for("input[name=server_audit_incl_users]").await;
+    assert_eq!(users.prop("value").await.unwrap().as_deref(), Some("admin"));
+
+    let records = recorded(&server, "ModifyDBClusterParameterGroup").await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(records[0]["userAgent"].as_str().unwrap().contains("Chrome"));
+    assert_eq!(records[0]["requestParameters"]["dBClusterParameterGroupName"], "audit-params", "{}", records[0]);
+    browser.close().await;
+}
