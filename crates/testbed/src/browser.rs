@@ -185,20 +185,29 @@ impl Browser {
         }
     }
 
-    /// Clicks the link whose text is `text`.
-    pub async fn click_link(&mut self, text: &str) {
-        let link = self.wait_for_xpath(&format!("//a[normalize-space(.)='{text}']")).await;
-        link.click().await.unwrap_or_else(|e| panic!("clicking link {text:?}: {e}"));
+    /// Clicks the first element matching an XPath, trying again while the page is
+    /// still rendering it (a re-render replaces elements under the driver's hands).
+    pub async fn click_xpath(&mut self, xpath: &str) {
+        let started = Instant::now();
+        loop {
+            let clicked = match self.client.find(Locator::XPath(xpath)).await {
+                Ok(element) => element.click().await.is_ok(),
+                Err(_) => false,
+            };
+            if clicked {
+                return;
+            }
+            if started.elapsed() > WAIT {
+                let shot = self.screenshot("timeout").await;
+                panic!("could not click {xpath} within {WAIT:?}; the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
-    async fn wait_for_xpath(&mut self, xpath: &str) -> fantoccini::elements::Element {
-        match self.client.wait().at_most(WAIT).for_element(Locator::XPath(xpath)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let shot = self.screenshot("timeout").await;
-                panic!("no {xpath} within {WAIT:?} ({e}); the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
-            }
-        }
+    /// Clicks the link whose text is `text`.
+    pub async fn click_link(&mut self, text: &str) {
+        self.click_xpath(&format!("//a[normalize-space(.)='{text}']")).await;
     }
 
     /// Opens the console of `endpoint` and signs in with a key pair; waits until the

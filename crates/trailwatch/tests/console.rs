@@ -121,9 +121,7 @@ async fn live_tail_shows_events_as_a_client_writes_them() {
     assert_eq!(browser.texts("[data-testid=event]").await.len(), 151);
 
     // A JSON event opens as JSON.
-    let xpath = "//div[@data-testid='event'][contains(., 'DROP TABLE orders')]";
-    let row = browser.client().find(testbed::browser::Locator::XPath(xpath)).await.unwrap();
-    row.click().await.unwrap();
+    browser.click_xpath("//div[@data-testid='event'][contains(., 'DROP TABLE orders')]").await;
     browser.wait_text(".json .j-key", "\"action\"").await;
     browser.screenshot("json-event").await;
 
@@ -197,8 +195,7 @@ async fn a_denied_delete_shows_awss_message_and_is_in_event_history() {
     let rows = browser.wait_text("[data-testid=event-history]", "AccessDeniedException").await;
     assert!(rows.contains("DeleteLogGroup") && rows.contains("auditor"), "{rows}");
     // Two attempts: the SDK's and the console's; open the console's full record.
-    let row = browser.client().find(testbed::browser::Locator::XPath("//table[@data-testid='event-history']/tbody/tr[1]")).await.unwrap();
-    row.click().await.unwrap();
+    browser.click_xpath("//table[@data-testid='event-history']/tbody/tr[1]").await;
     let record = browser.wait_text("[data-testid=event-history] .json", "\"errorCode\"").await;
     assert!(record.contains("Chrome") && record.contains("/keep/me"), "{record}");
     browser.screenshot("denied-in-history").await;
@@ -261,4 +258,128 @@ async fn editing_an_audit_parameter() {
     assert!(records[0]["userAgent"].as_str().unwrap().contains("Chrome"));
     assert_eq!(records[0]["requestParameters"]["dBClusterParameterGroupName"], "audit-params", "{}", records[0]);
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_why_view_explains_a_denial_with_the_policy_simulator() {
+    let server = common::Server::start();
+    let (_, secret) = user_with_policy(&server, "auditor", AUDITOR_POLICY).await;
+    let mut browser = Browser::start("why", shots()).await;
+    browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+
+    // The user's page shows its inline policy's document and its key, never a secret.
+    browser.goto(&format!("{}/_trailwatch/console/#/iam/users/auditor", console(&server))).await;
+    browser.wait_text("[data-testid=inline-policies]", "logs:DeleteLogGroup").await;
+    browser.wait_text("[data-testid=access-keys]", "Active").await;
+    assert!(!browser.text().await.contains(&secret));
+
+    let arn = format!("arn:aws:iam::{}:user/auditor", common::ACCOUNT);
+    let why = format!(
+        "{}/_trailwatch/console/#/iam/why?principal={arn}&action=logs:DeleteLogGroup,logs:CreateLogGroup,iam:CreateUser",
+        console(&server)
+    );
+    browser.goto(&why).await;
+    let results = browser.wait_text("[data-testid=why-results]", "logs:DeleteLogGroup").await;
+    for line in results.lines().filter(|l| l.contains(':')) {
+        if line.contains("logs:DeleteLogGroup") {
+            assert!(line.contains("explicitly denied"), "{results}");
+        }
+        if line.contains("logs:CreateLogGroup") {
+            assert!(line.contains("allowed by"), "{results}");
+        }
+        if line.contains("iam:CreateUser") {
+            assert!(line.contains("implicit deny"), "{results}");
+        }
+    }
+    assert!(results.contains("explicitly denied") && results.contains("allowed by") && results.contains("implicit deny"), "{results}");
+    browser.screenshot("simulated").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insights_runs_a_query_into_a_table_and_a_histogram() {
+    let server = common::Server::start();
+    let logs = server.logs();
+    common::create_group(&logs, "/aws/rds/cluster/prod/audit", &["prod-1"]).await;
+    let now = common::now_millis();
+    let events: Vec<(i64, String)> = (0..40)
+        .map(|i| {
+            let user = if i % 4 == 0 { "mallory" } else { "alice" };
+            (now - 20 * 60_000 + i * 30_000, format!(r#"{{"user":"{user}","query":"SELECT {i}"}}"#))
+        })
+        .collect();
+    common::put_events(&logs, "/aws/rds/cluster/prod/audit", "prod-1", &events).await;
+
+    let mut browser = Browser::start("insights", shots()).await;
+    browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+    let query = "filter user = \"mallory\" | stats count(*) as calls by bin(5m)";
+    let link = format!(
+        "{}/_trailwatch/console/#/insights?group=/aws/rds/cluster/prod/audit&range=1h&query={}",
+        console(&server),
+        query.replace(' ', "%20").replace('"', "%22").replace('|', "%7C").replace('=', "%3D")
+    );
+    browser.goto(&link).await;
+    browser.click_button("Run query").await;
+    browser.wait_text("[data-testid=query-status]", "Complete").await;
+    let table = browser.wait_text("[data-testid=insights-results]", "calls").await;
+    let counted: u32 = table.lines().skip(1).filter_map(|l| l.split_whitespace().last()?.parse::<u32>().ok()).sum();
+    assert_eq!(counted, 10, "mallory's 10 calls across the bins: {table}");
+    let bars = browser.client().find_all(testbed::browser::Locator::Css("[data-testid=histogram] rect")).await.unwrap();
+    assert!(!bars.is_empty(), "the histogram has bars");
+    browser.screenshot("query").await;
+
+    // The query was a call like any other: recorded, with the console's user agent.
+    let records = recorded(&server, "StartQuery").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["requestParameters"]["queryString"], query);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trails_show_their_status_and_settings() {
+    let server = common::Server::start_with(&["--trail-delivery-secs", "1"]);
+    let aws = common::aws::Aws::new(&server);
+    assert!(aws.run(&["s3", "mb", "s3://audit-trail"]).status.success());
+    aws.ok(&["cloudtrail", "create-trail", "--name", "main", "--s3-bucket-name", "audit-trail", "--enable-log-file-validation"]);
+    aws.ok(&["cloudtrail", "start-logging", "--name", "main"]);
+    // Something to deliver.
+    server.logs().create_log_group().log_group_name("/delivered").send().await.unwrap();
+
+    let mut browser = Browser::start("trails", shots()).await;
+    browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
+    browser.goto(&format!("{}/_trailwatch/console/#/cloudtrail/trails", console(&server))).await;
+    browser.wait_text("[data-testid=trails]", "audit-trail").await;
+    browser.click_link("main").await;
+    let settings = browser.wait_text("[data-testid=trail-settings]", "audit-trail").await;
+    assert!(settings.contains("Log file validation") || settings.contains("validation"), "{settings}");
+    // The first delivery shows up in the status (the page is reloaded until it does).
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let started = std::time::Instant::now();
+    loop {
+        let status = browser.texts("[data-testid=trail-status]").await.join("\n");
+        if field(&status, "Latest delivery").is_some_and(|v| v.starts_with(&year)) {
+            assert_eq!(field(&status, "Logging").as_deref(), Some("Yes"), "{status}");
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "no delivery shown: {status}");
+        browser.client().refresh().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    browser.click_button("Stop logging").await;
+    let started = std::time::Instant::now();
+    while field(&browser.texts("[data-testid=trail-status]").await.join("\n"), "Logging").as_deref() != Some("No") {
+        assert!(started.elapsed().as_secs() < 30, "the page never showed logging stopped");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = aws.ok(&["cloudtrail", "get-trail-status", "--name", "main"]);
+    assert_eq!(status["IsLogging"], false);
+    browser.screenshot("trail").await;
+    browser.close().await;
+}
+
+/// The value shown after a label in a `<dl>`'s text (each term and value on its own line).
+fn field(text: &str, label: &str) -> Option<String> {
+    let mut lines = text.lines().map(str::trim);
+    lines.by_ref().find(|l| *l == label)?;
+    lines.next().map(str::to_owned)
 }
