@@ -99,7 +99,12 @@ function useReader({ group, stream, range, pattern, live }) {
           ends.current = { since: Date.now() - 5000, seen: new Set() };
           setState((s) => ({ ...s, loading: false, atStart: true, atEnd: true }));
         } else {
-          const out = await filterEvents({});
+          // A filtered page may come back empty with a token (the scan stopped early):
+          // follow it until there are matches or the end.
+          let out = await filterEvents({});
+          for (let pages = 1; out.events.length === 0 && out.nextToken && pages < 50 && !cancelled; pages++) {
+            out = await filterEvents({ nextToken: out.nextToken });
+          }
           if (cancelled) return;
           const events = out.events.map(keyedFiltered);
           ends.current = { next: out.nextToken, since: lastTime(events), seen: new Set(events.map((e) => e.key)) };
