@@ -126,12 +126,7 @@ impl Browser {
                 return found;
             }
             if started.elapsed() > WAIT {
-                let shot = self.screenshot("timeout").await;
-                panic!(
-                    "no `{css}` showed {text:?} within {WAIT:?}; the page shows:\n{}\n(screenshot {})",
-                    self.text().await,
-                    shot.display()
-                );
+                self.give_up(format!("no `{css}` showed {text:?} within {WAIT:?}")).await
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -141,11 +136,14 @@ impl Browser {
     pub async fn wait_for(&mut self, css: &str) -> fantoccini::elements::Element {
         match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
             Ok(e) => e,
-            Err(e) => {
-                let shot = self.screenshot("timeout").await;
-                panic!("no `{css}` within {WAIT:?} ({e}); the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
-            }
+            Err(e) => self.give_up(format!("no `{css}` within {WAIT:?} ({e})")).await,
         }
+    }
+
+    /// Fails the test, keeping a screenshot and printing what the page showed.
+    async fn give_up(&mut self, what: String) -> ! {
+        let shot = self.screenshot("timeout").await;
+        panic!("{what}; the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
     }
 
     /// Types into the input named `name` (replacing what it held).
@@ -178,8 +176,7 @@ impl Browser {
                 return;
             }
             if started.elapsed() > WAIT {
-                let shot = self.screenshot("timeout").await;
-                panic!("no button {text:?} within {WAIT:?}; the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
+                self.give_up(format!("no button {text:?} within {WAIT:?}")).await
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -198,8 +195,7 @@ impl Browser {
                 return;
             }
             if started.elapsed() > WAIT {
-                let shot = self.screenshot("timeout").await;
-                panic!("could not click {xpath} within {WAIT:?}; the page shows:\n{}\n(screenshot {})", self.text().await, shot.display());
+                self.give_up(format!("could not click {xpath} within {WAIT:?}")).await
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -143,14 +143,15 @@ async fn main() -> Result<()> {
                 InputLogEvent::builder().timestamp(first_ms + i as i64).message(line).build().expect("event")
             })
             .collect();
-        logs.put_log_events().log_group_name(GROUP).log_stream_name(STREAM).set_log_events(Some(batch)).send().await.map_err(|e| sdk_error("PutLogEvents", e))?;
+        logs.put_log_events()
+            .log_group_name(GROUP)
+            .log_stream_name(STREAM)
+            .set_log_events(Some(batch))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutLogEvents", e))?;
     }
-    println!(
-        "wrote {} events ({:.0} MB) to one stream in {:.1} s",
-        args.events,
-        bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
+    println!("wrote {} events ({:.0} MB) to one stream in {:.1} s", args.events, bytes as f64 / 1e6, started.elapsed().as_secs_f64());
 
     let mut browser = Browser::start("console-bench", server.work_dir.join("screenshots")).await;
     let signed_in = Instant::now();
