@@ -211,10 +211,22 @@ async fn a_denied_delete_shows_awss_message_and_is_in_event_history() {
     browser.close().await;
 }
 
+const RDS_TRUST: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rds.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Seeds 000–001 through the console: audit parameters edited on its page reach a real
+/// MariaDB, whose audit records the console then shows from the instance's link.
 #[tokio::test(flavor = "multi_thread")]
-async fn editing_an_audit_parameter() {
+async fn editing_audit_parameters_and_reading_the_audit_stream() {
     let server = common::Server::start();
     let aws = common::aws::Aws::new(&server);
+    // Seed 001 with the aws CLI: the logs policy and a role rds.amazonaws.com may assume.
+    aws.write("policy.json", common::SEED_001_POLICY);
+    aws.write("trust.json", RDS_TRUST);
+    let policy = aws.ok(&["iam", "create-policy", "--policy-name", "RDSLogs", "--policy-document", "file://policy.json"]);
+    let role = aws.ok(&["iam", "create-role", "--role-name", "RDSLogs", "--assume-role-policy-document", "file://trust.json"]);
+    aws.ok(&["iam", "attach-role-policy", "--role-name", "RDSLogs", "--policy-arn", policy["Policy"]["Arn"].as_str().unwrap()]);
+    let role_arn = role["Role"]["Arn"].as_str().unwrap();
     aws.ok(&[
         "rds",
         "create-db-cluster-parameter-group",
@@ -225,38 +237,96 @@ async fn editing_an_audit_parameter() {
         "--description",
         "audit settings",
     ]);
+    aws.ok(&[
+        "rds",
+        "modify-db-cluster-parameter-group",
+        "--db-cluster-parameter-group-name",
+        "audit-params",
+        "--parameters",
+        &format!("ParameterName=aws_default_logs_role,ParameterValue={role_arn},ApplyMethod=immediate"),
+    ]);
 
-    let mut browser = Browser::start("audit-parameter", shots()).await;
+    // Seed 000 in the console: Advanced Auditing on, for connections and queries, uploaded.
+    let mut browser = Browser::start("audit-parameters", shots()).await;
     browser.sign_in(&console(&server), common::ACCESS_KEY, common::SECRET_KEY).await;
     browser.goto(&format!("{}/_trailwatch/console/#/rds/parameter-groups/audit-params", console(&server))).await;
     browser.wait_for("[name=server_audit_logging]").await;
     browser.screenshot("before").await;
     browser.select("server_audit_logging", "1").await;
-    browser.fill("server_audit_incl_users", "admin").await;
+    browser.select("server_audit_logs_upload", "1").await;
+    browser.fill("server_audit_events", "CONNECT,QUERY").await;
+    browser.fill("server_audit_excl_users", "rdsadmin").await;
     browser.click_button("Save changes").await;
-    browser.wait_text(".notice", "Saved server_audit_incl_users, server_audit_logging").await;
+    let saved = browser.wait_text(".notice", "Saved").await;
+    for name in ["server_audit_events", "server_audit_excl_users", "server_audit_logging", "server_audit_logs_upload"] {
+        assert!(saved.contains(name), "{saved}");
+    }
     browser.screenshot("saved").await;
 
-    // Another client reads the new values back.
+    // Another client reads the new values back, and a fresh load shows what the server kept.
     let params =
         aws.ok(&["rds", "describe-db-cluster-parameters", "--db-cluster-parameter-group-name", "audit-params", "--source", "user"]);
     let value = |name: &str| {
         params["Parameters"].as_array().unwrap().iter().find(|p| p["ParameterName"] == name).map(|p| p["ParameterValue"].clone())
     };
     assert_eq!(value("server_audit_logging"), Some(Value::from("1")), "{params}");
-    assert_eq!(value("server_audit_incl_users"), Some(Value::from("admin")), "{params}");
-
-    // A fresh load shows what the server kept.
+    assert_eq!(value("server_audit_events"), Some(Value::from("CONNECT,QUERY")), "{params}");
+    assert_eq!(value("server_audit_excl_users"), Some(Value::from("rdsadmin")), "{params}");
     browser.client().refresh().await.unwrap();
     let logging = browser.wait_for("select[name=server_audit_logging]").await;
     assert_eq!(logging.prop("value").await.unwrap().as_deref(), Some("1"));
-    let users = browser.wait_for("input[name=server_audit_incl_users]").await;
-    assert_eq!(users.prop("value").await.unwrap().as_deref(), Some("admin"));
-
     let records = recorded(&server, "ModifyDBClusterParameterGroup").await;
-    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records.len(), 2, "the CLI's and the console's: {records:?}");
     assert!(records[0]["userAgent"].as_str().unwrap().contains("Chrome"));
     assert_eq!(records[0]["requestParameters"]["dBClusterParameterGroupName"], "audit-params", "{}", records[0]);
+
+    // A cluster on that group exporting its audit log, one instance, and a client.
+    aws.ok(&[
+        "rds",
+        "create-db-cluster",
+        "--db-cluster-identifier",
+        "prod",
+        "--engine",
+        "aurora-mysql",
+        "--master-username",
+        "admin",
+        "--master-user-password",
+        "Master-pass-1",
+        "--db-cluster-parameter-group-name",
+        "audit-params",
+        "--enable-cloudwatch-logs-exports",
+        "audit",
+    ]);
+    let instance = ["rds", "create-db-instance", "--db-instance-identifier", "prod-1", "--db-cluster-identifier", "prod"];
+    aws.ok(&[&instance[..], &["--engine", "aurora-mysql", "--db-instance-class", "db.r6g.large"]].concat());
+    let started = std::time::Instant::now();
+    let port = loop {
+        let described = aws.ok(&["rds", "describe-db-instances", "--db-instance-identifier", "prod-1"]);
+        let i = &described["DBInstances"][0];
+        if i["DBInstanceStatus"] == "available" {
+            break i["Endpoint"]["Port"].as_u64().unwrap();
+        }
+        assert!(started.elapsed().as_secs() < 180, "prod-1 never became available: {i}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    let sql = std::process::Command::new("mariadb")
+        .args(["--protocol=TCP", "-h", "127.0.0.1", "-P", &port.to_string(), "-u", "admin", "-pMaster-pass-1"])
+        .args(["-e", "CREATE DATABASE shop; CREATE TABLE shop.orders (id INT); SELECT COUNT(*) FROM shop.orders;"])
+        .output()
+        .expect("the mariadb client is installed (mariadb-client)");
+    assert!(sql.status.success(), "{}", String::from_utf8_lossy(&sql.stderr));
+
+    // From the instance's page to its audit stream, where the statements are.
+    browser.goto(&format!("{}/_trailwatch/console/#/rds/instances/prod-1", console(&server))).await;
+    browser.wait_text(".kv", "available").await;
+    browser.screenshot("instance").await;
+    browser.click_link("Audit log").await;
+    browser.wait_text("h1", "prod-1").await;
+    browser.wait_text(".breadcrumbs", "/aws/rds/cluster/prod/audit").await;
+    browser.click_button("Start live tail").await;
+    let row = browser.wait_text("[data-testid=events]", "CREATE TABLE shop.orders").await;
+    assert!(row.contains("admin") && row.contains("QUERY"), "{row}");
+    browser.screenshot("audit-stream").await;
     browser.close().await;
 }
 

@@ -52,6 +52,8 @@ export function EventsView({ group, stream, route }) {
 /** Loads pages of events and keeps the tokens of both ends. */
 function useReader({ group, stream, range, pattern, live }) {
   const [state, setState] = useState({ events: [], error: null, atStart: false, atEnd: false, loading: true, generation: 0 });
+  // Bumped to load the first page again: live tail retries a stream that is not there yet.
+  const [attempt, setAttempt] = useState(0);
   const ends = useRef({});
   const busy = useRef({ older: false, newer: false });
   const byStream = stream !== undefined && !pattern;
@@ -117,7 +119,7 @@ function useReader({ group, stream, range, pattern, live }) {
     return () => {
       cancelled = true;
     };
-  }, [group, stream, range, pattern]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [group, stream, range, pattern, attempt]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const older = async () => {
     if (!byStream || busy.current.older || state.atStart || !ends.current.back) return;
@@ -186,12 +188,14 @@ function useReader({ group, stream, range, pattern, live }) {
     }
   };
 
-  // Live tail: ask for what is new every second.
+  // Live tail: ask for what is new every second; if the first page failed (a stream
+  // that a publisher has not created yet), ask for it again.
+  const failedFirst = state.error && state.events.length === 0;
   useEffect(() => {
     if (!live || state.loading) return undefined;
-    const timer = setInterval(() => newer({ tail: true }), TAIL_MS);
+    const timer = setInterval(() => (failedFirst ? setAttempt((a) => a + 1) : newer({ tail: true })), TAIL_MS);
     return () => clearInterval(timer);
-  }, [live, state.loading, state.generation]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [live, state.loading, state.generation, failedFirst]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return { ...state, older, newer, live, byStream };
 }
