@@ -54,6 +54,12 @@ impl Browser {
         let profile = std::env::temp_dir().join(format!("trailwatch-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&shots_dir).unwrap();
+        // Screenshots of an earlier run of the same test would mix with this run's.
+        for entry in std::fs::read_dir(&shots_dir).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&format!("{test}-")) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         // The flags keep Chromium off the network it cannot reach (see the env notes):
         // background networking, component updates and sync would only fail and retry.
         let caps = json!({

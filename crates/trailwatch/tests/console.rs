@@ -435,6 +435,32 @@ async fn trails_show_their_status_and_settings() {
         browser.client().refresh().await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+    // Seed 004 in the console: CloudWatch Logs → Configure, a new group and the default role.
+    browser.click_button("Configure").await;
+    browser.fill("cwlLogGroup", "CloudTrail/logs").await;
+    browser.screenshot("configure-logs").await;
+    browser.click_button("Allow").await;
+    browser.wait_text("[data-testid=trail-settings]", "CloudTrail_CloudWatchLogs_Role").await;
+    let role =
+        server.iam().get_role_policy().role_name("CloudTrail_CloudWatchLogs_Role").policy_name("cloudtrail-policy").send().await.unwrap();
+    let policy = common::url_decoded(role.policy_document());
+    assert!(policy.contains(&format!("log-group:CloudTrail/logs:log-stream:{0}_CloudTrail_us-east-1*", common::ACCOUNT)), "{policy}");
+    // … then Logs, the group, its stream and an event, as the seed's last steps go.
+    browser.click_link("CloudTrail/logs").await;
+    let stream = format!("{}_CloudTrail_us-east-1", common::ACCOUNT);
+    let started = std::time::Instant::now();
+    while !browser.texts("[data-testid=log-streams]").await.join("\n").contains(&stream) {
+        assert!(started.elapsed().as_secs() < 30, "CloudTrail never created its stream");
+        browser.click_button("Refresh").await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    browser.click_link(&stream).await;
+    browser.click_xpath("//div[@data-testid='event'][contains(., 'UpdateTrail')]").await;
+    let record = browser.wait_text("[data-testid=events] .json", "\"eventSource\"").await;
+    assert!(record.contains("cloudtrail.amazonaws.com") && record.contains("Chrome"), "{record}");
+    browser.screenshot("trail-event-in-logs").await;
+    browser.goto(&format!("{}/_trailwatch/console/#/cloudtrail/trails/main", console(&server))).await;
+
     browser.click_button("Stop logging").await;
     let started = std::time::Instant::now();
     while field(&browser.texts("[data-testid=trail-status]").await.join("\n"), "Logging").as_deref() != Some("No") {

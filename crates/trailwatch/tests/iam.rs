@@ -460,23 +460,7 @@ async fn iam_errors_are_aws_errors_and_change_nothing() {
     let versions = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
     assert_eq!(versions.versions().len(), 5);
     let v1 = iam.get_policy_version().policy_arn(&arn).version_id("v1").send().await.unwrap().policy_version.unwrap();
-    assert_eq!(percent_decode(v1.document().unwrap()), SEED_001_POLICY, "documents come back as written, URL-encoded on the wire");
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
+    assert_eq!(common::url_decoded(v1.document().unwrap()), SEED_001_POLICY, "documents come back as written, URL-encoded on the wire");
 }
 
 #[tokio::test]

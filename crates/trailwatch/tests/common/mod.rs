@@ -479,3 +479,8 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         .filter(|p| std::fs::read(p).map(|b| b.windows(needle.len()).any(|w| w == needle)).unwrap_or(false))
         .collect()
 }
+
+/// `%XX` escapes decoded: IAM returns policy documents URL-encoded.
+pub fn url_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8().expect("UTF-8").into_owned()
+}

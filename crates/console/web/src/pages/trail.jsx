@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { callJson } from '../aws.js';
 import { href, navigate } from '../router.js';
 import { ErrorBox, Json, Page, Status, Table, Tabs, TimeRange, fmtTime, rangeMillis, useAsync, usePages } from '../ui.jsx';
+import { ConfigureLogs } from './trail_logs.jsx';
 import './trail.css';
 
 /** LookupAttributeKey, in the model's order. */
@@ -255,7 +256,8 @@ function logGroupName(arn) {
 
 const yesNo = (v) => (v ? 'Yes' : 'No');
 
-function TrailSettings({ trail }) {
+function TrailSettings({ trail, onChange }) {
+  const [configuring, setConfiguring] = useState(false);
   const group = logGroupName(trail.CloudWatchLogsLogGroupArn);
   const roleName = trail.CloudWatchLogsRoleArn?.split('/').pop();
   return (
@@ -271,12 +273,16 @@ function TrailSettings({ trail }) {
         <dt>Log file validation</dt><dd>{trail.LogFileValidationEnabled ? 'Enabled' : 'Disabled'}</dd>
         <dt>Organization trail</dt><dd>{yesNo(trail.IsOrganizationTrail)}</dd>
         <dt>CloudWatch Logs log group</dt>
-        <dd class="mono">{group ? <a href={href(['logs', 'groups', group])} title={trail.CloudWatchLogsLogGroupArn}>{group}</a> : '—'}</dd>
+        <dd class="mono">
+          {group ? <a href={href(['logs', 'groups', group])} title={trail.CloudWatchLogsLogGroupArn}>{group}</a> : '—'}{' '}
+          <button class="link" onClick={() => setConfiguring(true)}>Configure</button>
+        </dd>
         <dt>CloudWatch Logs role</dt>
         <dd class="mono">{trail.CloudWatchLogsRoleArn ? <a href={href(['iam', 'roles', roleName])}>{trail.CloudWatchLogsRoleArn}</a> : '—'}</dd>
         <dt>KMS key</dt><dd class="mono">{trail.KmsKeyId || '—'}</dd>
         <dt>SNS topic</dt><dd class="mono">{trail.SnsTopicARN || trail.SnsTopicName || '—'}</dd>
       </dl>
+      {configuring && <ConfigureLogs trail={trail} onClose={() => setConfiguring(false)} onDone={() => { setConfiguring(false); onChange(); }} />}
     </div>
   );
 }
@@ -374,13 +380,13 @@ function TrailTags({ arn }) {
 
 /** One trail: GetTrail's settings, its status, event selectors and tags. */
 function TrailDetail({ name }) {
-  const { data, error, loading } = useAsync(() => callJson('cloudtrail', 'GetTrail', { Name: name }), [name]);
+  const { data, error, loading, reload } = useAsync(() => callJson('cloudtrail', 'GetTrail', { Name: name }), [name]);
   const trail = data?.Trail;
   return (
     <Page title={name} breadcrumbs={[['CloudTrail', href(['cloudtrail'])], ['Trails', href(['cloudtrail', 'trails'])], [name]]}>
       <ErrorBox error={error} />
       {loading && <p class="muted">Loading…</p>}
-      {trail && <TrailSettings trail={trail} />}
+      {trail && <TrailSettings trail={trail} onChange={reload} />}
       {trail && <TrailStatus name={trail.TrailARN} />}
       {trail && <EventSelectors name={trail.TrailARN} />}
       {trail && <TrailTags arn={trail.TrailARN} />}
