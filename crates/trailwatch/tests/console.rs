@@ -81,6 +81,27 @@ async fn signing_in_and_creating_a_log_group() {
     let tags = logs.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
     assert_eq!(tags.tags().unwrap().get("team").map(String::as_str), Some("audit"));
 
+    // Retention and tags change in place.
+    browser.click_button("Edit").await;
+    browser.select("retention", "30").await;
+    browser.click_button("Save").await;
+    browser.wait_text(".kv", "30 days").await;
+    browser.fill("tagKey", "env").await;
+    browser.fill("tagValue", "prod").await;
+    browser.click_button("Add tag").await;
+    browser.wait_text(".kv", "env=prod").await;
+    browser.click_xpath("//button[@title='Remove team']").await;
+    let started = std::time::Instant::now();
+    while browser.text().await.contains("team=audit") {
+        assert!(started.elapsed().as_secs() < 30, "the tag never went");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let group = logs.describe_log_groups().log_group_name_prefix("/console/created").send().await.unwrap();
+    assert_eq!(group.log_groups()[0].retention_in_days(), Some(30));
+    let tags = logs.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+    assert_eq!(tags.tags().unwrap().iter().collect::<Vec<_>>(), [(&"env".to_owned(), &"prod".to_owned())]);
+    browser.screenshot("edited").await;
+
     // The list shows it, and the click was recorded like any other call, from the browser.
     browser.click_link("Log groups").await;
     browser.wait_text("[data-testid=log-groups]", "/console/created").await;

@@ -35,6 +35,21 @@ export function usePages(fetchPage, deps) {
   return { ...state, more: state.next && !state.loading ? () => load(state.next) : null, reload: () => load(undefined) };
 }
 
+/** An action run on demand (a dialog's submit): `{ run, busy, error }`; a failure is kept to show. */
+export function useAction(act) {
+  const [state, setState] = useState({ busy: false, error: null });
+  const run = async (...args) => {
+    setState({ busy: true, error: null });
+    try {
+      await act(...args);
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error });
+    }
+  };
+  return { ...state, run };
+}
+
 /** An AWS error as AWS shows it: its code, then its message. */
 export function ErrorBox({ error }) {
   if (!error) return null;

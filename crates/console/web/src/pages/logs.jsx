@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { callJson } from '../aws.js';
 import { href, navigate } from '../router.js';
-import { ErrorBox, Field, Modal, Page, Table, fmtBytes, fmtRetention, fmtTime, useAsync } from '../ui.jsx';
+import { ErrorBox, Field, Modal, Page, Table, fmtBytes, fmtRetention, fmtTime, useAction, useAsync } from '../ui.jsx';
 import { EventsView } from './events.jsx';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
@@ -88,22 +88,16 @@ function CreateGroup({ onClose }) {
   const [name, setName] = useState('');
   const [retention, setRetention] = useState('');
   const [tags, setTags] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e) => {
+  const create = useAction(async () => {
+    const parsed = parseTags(tags);
+    await callJson('logs', 'CreateLogGroup', { logGroupName: name, ...(Object.keys(parsed).length ? { tags: parsed } : {}) });
+    if (retention) await callJson('logs', 'PutRetentionPolicy', { logGroupName: name, retentionInDays: Number(retention) });
+    onClose();
+    navigate(['logs', 'groups', name]);
+  });
+  const submit = (e) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const parsed = parseTags(tags);
-      await callJson('logs', 'CreateLogGroup', { logGroupName: name, ...(Object.keys(parsed).length ? { tags: parsed } : {}) });
-      if (retention) await callJson('logs', 'PutRetentionPolicy', { logGroupName: name, retentionInDays: Number(retention) });
-      onClose();
-      navigate(['logs', 'groups', name]);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    create.run();
   };
   return (
     <Modal title="Create log group" onClose={onClose}>
@@ -116,10 +110,10 @@ function CreateGroup({ onClose }) {
           </select>
         </Field>
         <Field label="Tags" hint="One key=value per line."><textarea name="tags" rows={3} value={tags} onInput={(e) => setTags(e.target.value)} /></Field>
-        <ErrorBox error={error} />
+        <ErrorBox error={create.error} />
         <div class="buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy}>Create</button>
+          <button type="submit" class="primary" disabled={create.busy}>Create</button>
         </div>
       </form>
     </Modal>
@@ -179,18 +173,12 @@ function LogGroup({ name }) {
 function Retention({ group, onChange }) {
   const [editing, setEditing] = useState(false);
   const [value, setValue] = useState(String(group.retentionInDays || ''));
-  const [error, setError] = useState(null);
-  const save = async () => {
-    setError(null);
-    try {
-      if (value) await callJson('logs', 'PutRetentionPolicy', { logGroupName: group.logGroupName, retentionInDays: Number(value) });
-      else await callJson('logs', 'DeleteRetentionPolicy', { logGroupName: group.logGroupName });
-      setEditing(false);
-      onChange();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const save = useAction(async () => {
+    if (value) await callJson('logs', 'PutRetentionPolicy', { logGroupName: group.logGroupName, retentionInDays: Number(value) });
+    else await callJson('logs', 'DeleteRetentionPolicy', { logGroupName: group.logGroupName });
+    setEditing(false);
+    onChange();
+  });
   if (!editing) return <span>{fmtRetention(group.retentionInDays)} <button class="link" onClick={() => setEditing(true)}>Edit</button></span>;
   return (
     <span class="toolbar">
@@ -198,9 +186,9 @@ function Retention({ group, onChange }) {
         <option value="">Never expire</option>
         {RETENTION_DAYS.map((d) => <option key={d} value={d}>{fmtRetention(d)}</option>)}
       </select>
-      <button class="primary" onClick={save}>Save</button>
+      <button class="primary" onClick={() => save.run()} disabled={save.busy}>Save</button>
       <button onClick={() => setEditing(false)}>Cancel</button>
-      <ErrorBox error={error} />
+      <ErrorBox error={save.error} />
     </span>
   );
 }
@@ -210,27 +198,21 @@ function Tags({ arn }) {
   const tags = useAsync(() => callJson('logs', 'ListTagsForResource', { resourceArn: arn }), [arn]);
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
-  const [error, setError] = useState(null);
-  const act = async (operation, input) => {
-    setError(null);
-    try {
-      await callJson('logs', operation, { resourceArn: arn, ...input });
-      setKey('');
-      setValue('');
-      tags.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const change = useAction(async (operation, input) => {
+    await callJson('logs', operation, { resourceArn: arn, ...input });
+    setKey('');
+    setValue('');
+    tags.reload();
+  });
   const entries = Object.entries(tags.data?.tags || {});
   return (
     <div>
-      <ErrorBox error={tags.error || error} />
+      <ErrorBox error={tags.error || change.error} />
       {entries.length === 0 && !tags.loading && <span class="muted">No tags. </span>}
       {entries.map(([k, v]) => (
-        <span class="tag" key={k}>{k}={v} <button class="link" title={`Remove ${k}`} onClick={() => act('UntagResource', { tagKeys: [k] })}>✕</button></span>
+        <span class="tag" key={k}>{k}={v} <button class="link" title={`Remove ${k}`} onClick={() => change.run('UntagResource', { tagKeys: [k] })}>✕</button></span>
       ))}
-      <form class="toolbar" onSubmit={(e) => { e.preventDefault(); act('TagResource', { tags: { [key]: value } }); }}>
+      <form class="toolbar" onSubmit={(e) => { e.preventDefault(); change.run('TagResource', { tags: { [key]: value } }); }}>
         <input name="tagKey" placeholder="Key" required value={key} onInput={(e) => setKey(e.target.value)} />
         <input name="tagValue" placeholder="Value" value={value} onInput={(e) => setValue(e.target.value)} />
         <button type="submit">Add tag</button>
@@ -288,27 +270,18 @@ function Streams({ group }) {
 
 /** The delete dialog; a denial shows AWS's message here and leaves the group as it was. */
 function DeleteGroup({ name, onClose }) {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await callJson('logs', 'DeleteLogGroup', { logGroupName: name });
-      onClose();
-      navigate(['logs']);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const remove = useAction(async () => {
+    await callJson('logs', 'DeleteLogGroup', { logGroupName: name });
+    onClose();
+    navigate(['logs']);
+  });
   return (
     <Modal title="Delete log group" onClose={onClose}>
       <p>Delete <strong>{name}</strong> and all of its streams and events? This cannot be undone.</p>
-      <ErrorBox error={error} />
+      <ErrorBox error={remove.error} />
       <div class="buttons">
         <button onClick={onClose}>Cancel</button>
-        <button class="danger" onClick={confirm} disabled={busy}>Delete</button>
+        <button class="danger" onClick={() => remove.run()} disabled={remove.busy}>Delete</button>
       </div>
     </Modal>
   );

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { callJson, callQuery, list } from '../aws.js';
 import { session } from '../session.js';
-import { ErrorBox, Field, Modal, useAsync } from '../ui.jsx';
+import { ErrorBox, Field, Modal, useAction, useAsync } from '../ui.jsx';
 
 const DEFAULT_GROUP = 'CloudTrail/DefaultLogGroup';
 const DEFAULT_ROLE = 'CloudTrail_CloudWatchLogs_Role';
@@ -45,30 +45,24 @@ export function ConfigureLogs({ trail, onClose, onDone }) {
   const [mode, setMode] = useState(trail.CloudWatchLogsRoleArn ? 'existing' : 'new');
   const [roleName, setRoleName] = useState(DEFAULT_ROLE);
   const [roleArn, setRoleArn] = useState(trail.CloudWatchLogsRoleArn || '');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
   const roles = useAsync(async () => list((await callQuery('iam', 'ListRoles', { MaxItems: 1000 })).Roles), []);
 
-  const allow = async (e) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const arn = await groupArn(group);
-      let role = roleArn;
-      if (mode === 'new') {
-        const region = trail.HomeRegion || session().region;
-        const created = await callQuery('iam', 'CreateRole', { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(TRUST) });
-        role = created.Role.Arn;
-        const policy = deliveryPolicy(region, session().account, group);
-        await callQuery('iam', 'PutRolePolicy', { RoleName: roleName, PolicyName: 'cloudtrail-policy', PolicyDocument: JSON.stringify(policy) });
-      }
-      await callJson('cloudtrail', 'UpdateTrail', { Name: trail.TrailARN, CloudWatchLogsLogGroupArn: arn, CloudWatchLogsRoleArn: role });
-      onDone();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
+  const configure = useAction(async () => {
+    const arn = await groupArn(group);
+    let role = roleArn;
+    if (mode === 'new') {
+      const region = trail.HomeRegion || session().region;
+      const created = await callQuery('iam', 'CreateRole', { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(TRUST) });
+      role = created.Role.Arn;
+      const policy = deliveryPolicy(region, session().account, group);
+      await callQuery('iam', 'PutRolePolicy', { RoleName: roleName, PolicyName: 'cloudtrail-policy', PolicyDocument: JSON.stringify(policy) });
     }
+    await callJson('cloudtrail', 'UpdateTrail', { Name: trail.TrailARN, CloudWatchLogsLogGroupArn: arn, CloudWatchLogsRoleArn: role });
+    onDone();
+  });
+  const allow = (e) => {
+    e.preventDefault();
+    configure.run();
   };
 
   return (
@@ -95,10 +89,10 @@ export function ConfigureLogs({ trail, onClose, onDone }) {
             </select>
           </Field>
         )}
-        <ErrorBox error={roles.error || error} />
+        <ErrorBox error={roles.error || configure.error} />
         <div class="buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy}>Allow</button>
+          <button type="submit" class="primary" disabled={configure.busy}>Allow</button>
         </div>
       </form>
     </Modal>
