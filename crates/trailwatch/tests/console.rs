@@ -418,11 +418,27 @@ async fn insights_runs_a_query_into_a_table_and_a_histogram() {
     let bars = browser.client().find_all(testbed::browser::Locator::Css("[data-testid=histogram] rect")).await.unwrap();
     assert!(!bars.is_empty(), "the histogram has bars");
     browser.screenshot("query").await;
-
-    // The query was a call like any other: recorded, with the console's user agent.
     let records = recorded(&server, "StartQuery").await;
-    assert_eq!(records.len(), 1);
+    assert_eq!(records.len(), 1, "a stats query is its own histogram");
     assert_eq!(records[0]["requestParameters"]["queryString"], query);
+    assert!(records[0]["userAgent"].as_str().unwrap().contains("Chrome"));
+
+    // A query that returns only 3 rows still shows all 10 matches over time.
+    browser.fill("query", "fields @timestamp, @message | filter user = \"mallory\" | limit 3").await;
+    browser.click_button("Run query").await;
+    browser.wait_text("[data-testid=query-status]", "Complete").await;
+    let started = std::time::Instant::now();
+    let total = loop {
+        let total =
+            browser.client().execute("return document.querySelector('[data-testid=histogram]')?.dataset.total", vec![]).await.unwrap();
+        if total.as_str() == Some("10") || started.elapsed().as_secs() > 30 {
+            break total;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(total.as_str(), Some("10"), "the histogram counts every match");
+    assert_eq!(browser.texts("[data-testid=insights-results] tbody tr").await.len(), 3);
+    browser.screenshot("histogram-of-matches").await;
     browser.close().await;
 }
 

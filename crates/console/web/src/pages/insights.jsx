@@ -3,6 +3,7 @@
 // Saved queries (query definitions) and recent queries are below the editor.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { callJson } from '../aws.js';
+import { histogramQuery } from '../insights_query.js';
 import { href } from '../router.js';
 import {
   ErrorBox, Field, Json, Modal, Page, Status, Table, TimeRange,
@@ -75,6 +76,30 @@ function useQueryRunner(onEnded) {
     }
   };
 
+  // The histogram's own query: best effort; without it the histogram counts the rows.
+  const countMatches = async (owner, groups, startMs, endMs, query) => {
+    const counting = histogramQuery(query, startMs, endMs);
+    if (!counting) return;
+    try {
+      const { queryId } = await callJson('logs', 'StartQuery', {
+        logGroupNames: groups,
+        startTime: Math.floor(startMs / 1000),
+        endTime: Math.floor(endMs / 1000),
+        queryString: counting,
+      });
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (current.current !== owner) return;
+        const out = await callJson('logs', 'GetQueryResults', { queryId });
+        if (!TERMINAL.includes(out.status)) continue;
+        if (out.status === 'Complete' && current.current === owner) setRun((r) => ({ ...r, histogram: out.results || [] }));
+        return;
+      }
+    } catch {
+      // The rows' own timestamps still make a histogram.
+    }
+  };
+
   const start = async ({ groups, range, query }) => {
     clearTimeout(timer.current);
     current.current = null;
@@ -93,6 +118,7 @@ function useQueryRunner(onEnded) {
       setRun((r) => ({ ...r, queryId: out.queryId, status: 'Scheduled', polling: true }));
       onEnded();
       poll(out.queryId);
+      countMatches(out.queryId, groups, startMs, endMs, query);
     } catch (error) {
       setRun((r) => ({ ...r, status: undefined, error }));
     }
@@ -268,7 +294,7 @@ function QueryRun({ run }) {
         <span class="muted">{fmtTime(run.startMs)} → {fmtTime(run.endMs)} UTC</span>
         {run.note && <span class="muted">{run.note}</span>}
       </div>
-      <Histogram fields={fields} rows={rows} startMs={run.startMs} endMs={run.endMs} />
+      <Histogram fields={fields} rows={rows} counts={run.histogram} startMs={run.startMs} endMs={run.endMs} />
       <Table
         key={run.queryId}
         testid="insights-results"
@@ -374,10 +400,14 @@ function useWidth(ref, fallback) {
 const HEIGHT = 120;
 const PAD = { left: 44, right: 12, top: 10, bottom: 20 };
 
-function Histogram({ fields, rows, startMs, endMs }) {
+/** Bars over the range: the counting query's bins when it answered, else the results'. */
+function Histogram({ fields, rows, counts, startMs, endMs }) {
   const box = useRef(null);
   const width = useWidth(box, 1000);
-  const data = useMemo(() => histogramData(fields, rows, startMs, endMs), [fields, rows, startMs, endMs]);
+  const data = useMemo(() => {
+    const counted = counts && shapeResults(counts);
+    return counted ? histogramData(counted.fields, counted.rows, startMs, endMs) : histogramData(fields, rows, startMs, endMs);
+  }, [fields, rows, counts, startMs, endMs]);
   if (!data) return <div ref={box} />;
   const { bars, from, to, label } = data;
   const max = Math.max(1, ...bars.map((b) => b.v));
@@ -388,7 +418,7 @@ function Histogram({ fields, rows, startMs, endMs }) {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => from + f * (to - from));
   return (
     <div ref={box} class="ins-histogram">
-      <svg class="histogram" data-testid="histogram" width="100%" height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={`${label} over time`}>
+      <svg class="histogram" data-testid="histogram" data-total={bars.reduce((sum, b) => sum + b.v, 0)} width="100%" height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={`${label} over time`}>
         <line x1={PAD.left} x2={width - PAD.right} y1={PAD.top + plotH} y2={PAD.top + plotH} class="ins-axis" />
         <text x={PAD.left - 6} y={PAD.top + 8} text-anchor="end" class="ins-ymax">{fmtCount(max)}</text>
         <text x={PAD.left - 6} y={PAD.top + plotH} text-anchor="end">0</text>
