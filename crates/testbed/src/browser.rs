@@ -223,8 +223,16 @@ impl Browser {
     }
 
     /// Ends the session and the driver.
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
+        // Drop stops the driver and removes the profile.
+    }
+}
+
+/// A test that panics never reaches `close`: its chromedriver (and the Chromium it
+/// started, which quits when its driver goes) must not outlive it.
+impl Drop for Browser {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
